@@ -1,0 +1,1 @@
+//! The Store conformance suite, run against Redis and the embedded store.

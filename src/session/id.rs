@@ -31,7 +31,9 @@ impl SessionId {
     /// The only way to accept an id from outside; `None` when it cannot be one of ours.
     pub fn parse(raw: &str) -> Option<Self> {
         let well_formed = raw.len() == TAG_LEN + RANDOM_LEN
-            && raw[..TAG_LEN].bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            && raw[..TAG_LEN]
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
             && raw[TAG_LEN..]
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');

@@ -2,6 +2,11 @@
 
 mod id;
 mod model;
+pub mod replies;
+mod runner;
+mod service;
 
 pub use id::{SessionId, VideoTag};
 pub use model::{Event, EventKind, EventState, Failure, Snapshot, Status, Update};
+pub use runner::Runner;
+pub use service::{Answer, PendingWatch, Sessions, StartRequest};

@@ -10,7 +10,12 @@ use serde_json::{Map, Value};
 use crate::session::{SessionId, Status, Update};
 
 /// Renders the writer's part of an event payload.
-pub fn event_tail(id: &SessionId, video_path: &str, status: Status, extra: &Map<String, Value>) -> String {
+pub fn event_tail(
+    id: &SessionId,
+    video_path: &str,
+    status: Status,
+    extra: &Map<String, Value>,
+) -> String {
     let mut tail = String::with_capacity(160);
     tail.push_str("\"session_id\":");
     tail.push_str(&Value::from(id.as_str()).to_string());
@@ -36,7 +41,11 @@ pub fn update_tail(id: &SessionId, video_path: &str, update: &Update) -> String 
 
 /// A progress value as the stores write it (always a JSON number).
 pub fn format_progress(progress: f64) -> String {
-    let clamped = if progress.is_finite() { progress.clamp(0.0, 100.0) } else { 0.0 };
+    let clamped = if progress.is_finite() {
+        progress.clamp(0.0, 100.0)
+    } else {
+        0.0
+    };
     Value::from(clamped).to_string()
 }
 
@@ -56,7 +65,8 @@ mod tests {
         let mut extra = Map::new();
         extra.insert("stage".into(), "encode \"x\"".into());
         let tail = event_tail(&id, "dir/a \"b\".mp4", Status::Processing, &extra);
-        let json: Value = serde_json::from_str(&event_json(7, &format_progress(12.5), 42, &tail)).unwrap();
+        let json: Value =
+            serde_json::from_str(&event_json(7, &format_progress(12.5), 42, &tail)).unwrap();
         assert_eq!(json["seq"], 7);
         assert_eq!(json["progress"], 12.5);
         assert_eq!(json["ts"], 42);

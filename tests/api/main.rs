@@ -1,4 +1,13 @@
 //! Integration tests: real Redis, real sockets, the real app in-process.
 
+mod bad_input;
+mod cancel;
+mod claim;
+mod health;
+mod helpers;
+mod paths;
 mod redis_server;
+mod resume;
+mod sio_client;
+mod stock_clients;
 mod store_conformance;

@@ -1,48 +1,224 @@
 //! The Redis store: every atomic step one Lua script; live events over pub/sub.
+//!
+//! All keys of a video and of its sessions share the video's hash tag (see [`Keys`]),
+//! so each script touches one Redis Cluster slot. The scripts live in `scripts/*.lua`,
+//! each stating its KEYS, ARGV and guarantees; `scripts.rs` fills them in.
 
 mod feed;
 mod keys;
+mod reply;
+mod scripts;
+mod subscriber;
+
+use std::time::Duration;
 
 use async_trait::async_trait;
+use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
+use redis::{ErrorKind, RedisError, Value};
+use serde_json::Map;
 
 pub use feed::RedisFeed;
 pub use keys::Keys;
 
+use self::reply::{Reply, corrupt};
+use super::wire::{event_json, event_tail, format_progress, update_tail};
 use super::{Cancel, Claim, ClaimRequest, EventPage, Lease, Retention, Store, StoreError};
-use crate::session::{Event, SessionId, Snapshot, Update};
+use crate::session::{Event, EventKind, SessionId, Snapshot, Status, Update, VideoTag};
+
+/// How long to wait for a pooled connection, or to open one.
+const POOL_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Sessions, leases and event logs in Redis, shared by every instance.
-pub struct RedisStore {}
+pub struct RedisStore {
+    pool: Pool,
+    keys: Keys,
+    retention: Retention,
+}
 
 impl RedisStore {
-    /// Connects a pool to `url`; every key starts with `prefix`.
-    pub async fn connect(url: &str, prefix: &str, retention: Retention) -> Result<Self, StoreError> {
-        let _ = (url, prefix, retention);
-        todo!()
+    /// Connects a pool to `url`; every key starts with `prefix`. Fails with
+    /// [`StoreError::Unavailable`] unless Redis answers and has loaded every script.
+    pub async fn connect(
+        url: &str,
+        prefix: &str,
+        retention: Retention,
+    ) -> Result<Self, StoreError> {
+        let mut config = Config::from_url(url);
+        config.pool = Some(PoolConfig {
+            timeouts: Timeouts {
+                wait: Some(POOL_TIMEOUT),
+                create: Some(POOL_TIMEOUT),
+                recycle: Some(POOL_TIMEOUT),
+            },
+            ..PoolConfig::default()
+        });
+        let pool = config
+            .create_pool(Some(Runtime::Tokio1))
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let store = Self {
+            pool,
+            keys: Keys::new(prefix),
+            retention,
+        };
+        let mut conn = store.conn().await?;
+        for script in scripts::all() {
+            script.load_async(&mut conn).await.map_err(from_redis)?;
+        }
+        Ok(store)
     }
+
+    async fn conn(&self) -> Result<deadpool_redis::Connection, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Runs a script and returns its reply as an array.
+    async fn run(&self, call: redis::ScriptInvocation<'_>) -> Result<Reply, StoreError> {
+        let mut conn = self.conn().await?;
+        let value: Value = call.invoke_async(&mut conn).await.map_err(from_redis)?;
+        Reply::new(value)
+    }
+}
+
+fn from_redis(error: RedisError) -> StoreError {
+    match error.kind() {
+        ErrorKind::Parse | ErrorKind::UnexpectedReturnType => {
+            StoreError::Corrupt(error.to_string())
+        }
+        _ => StoreError::Unavailable(error.to_string()),
+    }
+}
+
+/// The `seq, progress, ts` of a recorded event, completed with the tail sent.
+fn recorded(reply: &mut Reply, kind: EventKind, tail: &str) -> Result<Event, StoreError> {
+    let (seq, progress, ts) = (reply.number()?, reply.text()?, reply.number()?);
+    let json = event_json(seq, &progress, ts, tail).into();
+    Ok(Event { seq, kind, json })
 }
 
 #[async_trait]
 impl Store for RedisStore {
     async fn claim(&self, request: &ClaimRequest) -> Result<Claim, StoreError> {
-        todo!("{request:?}")
+        let id = &request.new_id;
+        if id.tag() != VideoTag::of(&request.video_path).as_str() {
+            return Err(corrupt(format_args!(
+                "session id {id} lacks its video's tag"
+            )));
+        }
+        let status = if request.queued {
+            Status::Queued
+        } else {
+            Status::Processing
+        };
+        let tail = event_tail(id, &request.video_path, status, &Map::new());
+        let mut reply = self
+            .run(scripts::claim(&self.keys, request, status, &tail))
+            .await?;
+        let outcome = reply.text()?;
+        let token = reply.number()?;
+        let snapshot = reply::snapshot(&reply.hash()?)?;
+        let lease = Lease {
+            session_id: snapshot.session_id.clone(),
+            video_path: snapshot.video_path.clone(),
+            token,
+        };
+        match outcome.as_str() {
+            "running" => Ok(Claim::Running(snapshot)),
+            "finished" => Ok(Claim::Finished(snapshot)),
+            "taken_over" => Ok(Claim::TakenOver(lease, snapshot)),
+            "created" => Ok(Claim::Created(lease, snapshot)),
+            other => Err(corrupt(format_args!("claim outcome {other:?}"))),
+        }
     }
+
     async fn renew(&self, lease: &Lease, ttl_ms: u64) -> Result<bool, StoreError> {
-        todo!("{lease:?}{ttl_ms}")
+        let mut conn = self.conn().await?;
+        let renewed: i64 = scripts::renew(&self.keys, lease, ttl_ms)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(from_redis)?;
+        Ok(renewed == 1)
     }
+
     async fn append(&self, lease: &Lease, update: &Update) -> Result<Event, StoreError> {
-        todo!("{lease:?}{update:?}")
+        let progress = match update.kind {
+            EventKind::Complete => format_progress(100.0),
+            _ => format_progress(update.progress),
+        };
+        let tail = update_tail(&lease.session_id, &lease.video_path, update);
+        let call = scripts::append(&self.keys, lease, update, &progress, &tail, self.retention);
+        let mut reply = self.run(call).await?;
+        match reply.text()?.as_str() {
+            "ok" => recorded(&mut reply, update.kind, &tail),
+            "fenced" => Err(StoreError::Fenced),
+            other => Err(corrupt(format_args!(
+                "append to {}: {other}",
+                lease.session_id
+            ))),
+        }
     }
+
     async fn cancel(&self, id: &SessionId) -> Result<Cancel, StoreError> {
-        todo!("{id}")
+        let Some(snapshot) = self.snapshot(id).await? else {
+            return Ok(Cancel::Unknown);
+        };
+        if snapshot.status.is_terminal() {
+            return Ok(Cancel::AlreadyEnded(snapshot));
+        }
+        let tail = event_tail(id, &snapshot.video_path, Status::Cancelled, &Map::new());
+        let mut reply = self
+            .run(scripts::cancel(&self.keys, id, &tail, self.retention))
+            .await?;
+        match reply.text()?.as_str() {
+            "cancelled" => recorded(&mut reply, EventKind::Cancelled, &tail).map(Cancel::Cancelled),
+            "ended" => Ok(Cancel::AlreadyEnded(reply::snapshot(&reply.hash()?)?)),
+            "unknown" => Ok(Cancel::Unknown),
+            other => Err(corrupt(format_args!("cancel of {id}: {other}"))),
+        }
     }
+
     async fn snapshot(&self, id: &SessionId) -> Result<Option<Snapshot>, StoreError> {
-        todo!("{id}")
+        let mut conn = self.conn().await?;
+        let value: Value = redis::cmd("HGETALL")
+            .arg(self.keys.session(id))
+            .query_async(&mut conn)
+            .await
+            .map_err(from_redis)?;
+        let hash = reply::hash(value)?;
+        if hash.is_empty() {
+            return Ok(None);
+        }
+        reply::snapshot(&hash).map(Some)
     }
-    async fn events_after(&self, id: &SessionId, after: u64, limit: usize) -> Result<EventPage, StoreError> {
-        todo!("{id}{after}{limit}")
+
+    async fn events_after(
+        &self,
+        id: &SessionId,
+        after: u64,
+        limit: usize,
+    ) -> Result<EventPage, StoreError> {
+        let mut reply = self
+            .run(scripts::read(&self.keys, id, after, limit))
+            .await?;
+        let entries = Reply::new(reply.next()?)?.rest();
+        let events = entries.map(reply::event).collect::<Result<_, _>>()?;
+        let first_retained = reply::seq_of_entry(&reply.text()?)?;
+        let last_seq = reply.number()?;
+        Ok(EventPage {
+            events,
+            first_retained,
+            last_seq,
+        })
     }
+
     async fn ping(&self) -> Result<(), StoreError> {
-        todo!()
+        let mut conn = self.conn().await?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .map(drop)
+            .map_err(from_redis)
     }
 }

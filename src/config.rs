@@ -1,0 +1,227 @@
+//! Typed settings: `config/default.toml`, an optional `--config FILE`, then `REPRISE_*`
+//! environment variables, each layer overriding the one before.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Everything the server can be told. Defaults are those of `config/default.toml`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub listen: String,
+    /// `None` runs the embedded in-process store (one instance only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    pub media_root: PathBuf,
+    pub output_root: PathBuf,
+    pub processor: ProcessorKind,
+    pub simulated_steps: u32,
+    pub simulated_step_ms: u64,
+    pub lease_ttl_ms: u64,
+    pub takeover_scan_ms: u64,
+    pub max_concurrent_runs: usize,
+    pub retain_events: u64,
+    pub retain_ms: u64,
+    pub ended_ttl_ms: u64,
+    pub max_payload_bytes: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProcessorKind {
+    Ffmpeg,
+    Command,
+    Simulated,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            redis_url: None,
+            redis_prefix: "reprise".into(),
+            media_root: "./media".into(),
+            output_root: "./outputs".into(),
+            processor: ProcessorKind::Ffmpeg,
+            simulated_steps: 100,
+            simulated_step_ms: 50,
+            lease_ttl_ms: 10_000,
+            takeover_scan_ms: 1_000,
+            max_concurrent_runs: 4,
+            retain_events: 1_000,
+            retain_ms: 600_000,
+            ended_ttl_ms: 86_400_000,
+            max_payload_bytes: 65_536,
+            instance_id: None,
+            log_format: LogFormat::Human,
+        }
+    }
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid settings in {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("invalid value {value:?} for {variable}: {reason}")]
+    Env {
+        variable: String,
+        value: String,
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Loads `file` (when given, or `config/default.toml` when it exists) over the
+    /// defaults, then applies the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let default_file = Path::new("config/default.toml");
+        let file = file.or_else(|| default_file.exists().then_some(default_file));
+        let base = match file {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        base.with_env(std::env::vars())
+    }
+
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Applies `REPRISE_<KEY>` variables: each replaces the setting `<key>`; an empty
+    /// value unsets an optional setting.
+    pub fn with_env(
+        self,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let defaults = toml::Table::try_from(Self::default()).expect("settings serialise");
+        let mut table = toml::Table::try_from(self).expect("settings serialise");
+        for (variable, value) in vars {
+            let Some(key) = variable.strip_prefix("REPRISE_") else {
+                continue;
+            };
+            let key = key.to_ascii_lowercase();
+            let parsed = match defaults.get(&key) {
+                Some(toml::Value::Integer(_)) => value
+                    .trim()
+                    .parse::<i64>()
+                    .map(toml::Value::Integer)
+                    .map_err(|e| ConfigError::Env {
+                        variable: variable.clone(),
+                        value: value.clone(),
+                        reason: e.to_string(),
+                    })?,
+                Some(_) => toml::Value::String(value),
+                None if OPTIONAL.contains(&key.as_str()) => {
+                    if value.is_empty() {
+                        table.remove(&key);
+                        continue;
+                    }
+                    toml::Value::String(value)
+                }
+                None => continue,
+            };
+            table.insert(key, parsed);
+        }
+        table.try_into().map_err(|source| ConfigError::Parse {
+            path: "REPRISE_* environment".into(),
+            source,
+        })
+    }
+
+    /// This instance's name: the setting, or `host-pid-random`.
+    pub fn instance_name(&self) -> String {
+        self.instance_id.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_else(|_| "host".into());
+            format!(
+                "{host}-{}-{:04x}",
+                std::process::id(),
+                rand::random::<u16>()
+            )
+        })
+    }
+}
+
+/// Settings without a default value, which the environment may still set.
+const OPTIONAL: [&str; 2] = ["redis_url", "instance_id"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn environment_overrides_file_values() {
+        let config = Config::default()
+            .with_env(env(&[
+                ("REPRISE_LISTEN", "127.0.0.1:9000"),
+                ("REPRISE_LEASE_TTL_MS", "1500"),
+                ("REPRISE_REDIS_URL", "redis://127.0.0.1:7000"),
+                ("REPRISE_PROCESSOR", "simulated"),
+                ("UNRELATED", "x"),
+            ]))
+            .unwrap();
+        assert_eq!(config.listen, "127.0.0.1:9000");
+        assert_eq!(config.lease_ttl_ms, 1500);
+        assert_eq!(config.redis_url.as_deref(), Some("redis://127.0.0.1:7000"));
+        assert_eq!(config.processor, ProcessorKind::Simulated);
+    }
+
+    #[test]
+    fn bad_values_are_reported_with_their_variable() {
+        let err = Config::default()
+            .with_env(env(&[("REPRISE_LEASE_TTL_MS", "soon")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("REPRISE_LEASE_TTL_MS"), "{err}");
+        assert!(
+            Config::default()
+                .with_env(env(&[("REPRISE_PROCESSOR", "magic")]))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_shipped_file_matches_the_defaults() {
+        let file = Config::from_file(Path::new("config/default.toml")).unwrap();
+        let defaults = Config::default();
+        assert_eq!(
+            toml::Table::try_from(file).unwrap(),
+            toml::Table::try_from(defaults).unwrap()
+        );
+    }
+}

@@ -1,0 +1,29 @@
+//! Live delivery to this instance's watchers: the [`Hub`] keeps who watches what,
+//! feeds them replayed and live events each exactly once, in seq order.
+
+mod hub;
+mod replay;
+
+pub use hub::{Hub, Ticket};
+pub use replay::{Replay, read_after};
+
+/// Identifies a watcher within this process.
+pub type WatcherId = u64;
+
+/// What happened to a frame handed to a watcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// The client is not reading fast enough; the frame was not queued.
+    Full,
+    /// The client is gone.
+    Gone,
+}
+
+/// A connected client that receives session events.
+pub trait Watcher: Send + Sync + 'static {
+    fn id(&self) -> WatcherId;
+
+    /// Queues one event frame without waiting.
+    fn send(&self, event_name: &str, payload_json: &str) -> Delivery;
+}

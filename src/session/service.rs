@@ -1,0 +1,296 @@
+//! The session rules: claim or join on `start_processing`, replay on `join_session`,
+//! cancel, leave. Transports call these and send what they return.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::{info, instrument};
+
+use super::{Event, SessionId, Snapshot, VideoTag, replies, runner::Runner};
+use crate::error::RequestError;
+use crate::fanout::{Hub, Replay, Watcher, WatcherId, read_after};
+use crate::media::{MediaRoot, VideoPath};
+use crate::metrics::Metrics;
+use crate::store::{Cancel, Claim, ClaimRequest, Store};
+
+/// The session service. Cheap to clone.
+#[derive(Clone)]
+pub struct Sessions {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    hub: Hub,
+    runner: Runner,
+    media: MediaRoot,
+    instance: String,
+    lease_ttl: Duration,
+    metrics: Arc<Metrics>,
+}
+
+/// A validated `start_processing`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StartRequest {
+    pub video_path: String,
+    pub force: bool,
+    pub last_seq: Option<u64>,
+}
+
+/// A reply to send, then the watch to start once it is sent.
+pub struct Answer {
+    pub name: &'static str,
+    pub payload: String,
+    pub watch: Option<PendingWatch>,
+}
+
+/// A watcher whose replay and live events wait until its reply has gone out.
+#[must_use = "start it once the reply is sent"]
+pub struct PendingWatch {
+    hub: Hub,
+    id: SessionId,
+    watcher: WatcherId,
+    ticket: crate::fanout::Ticket,
+    delivered: u64,
+    replay: Vec<Event>,
+}
+
+impl PendingWatch {
+    pub fn session_id(&self) -> &SessionId {
+        &self.id
+    }
+
+    /// Delivers the replay, then live events.
+    pub fn start(self) {
+        self.hub.go_live(
+            &self.id,
+            self.watcher,
+            self.ticket,
+            self.delivered,
+            None,
+            self.replay,
+        );
+    }
+}
+
+impl Sessions {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hub: Hub,
+        runner: Runner,
+        media: MediaRoot,
+        instance: String,
+        lease_ttl: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let inner = Inner {
+            store,
+            hub,
+            runner,
+            media,
+            instance,
+            lease_ttl,
+            metrics,
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// `start_processing`: run the video once, cluster-wide, or join its session.
+    #[instrument(skip_all, fields(video = %request.video_path))]
+    pub async fn start(
+        &self,
+        request: StartRequest,
+        watcher: Arc<dyn Watcher>,
+    ) -> Result<Answer, RequestError> {
+        let inner = &self.inner;
+        let video = VideoPath::parse(&inner.media, &request.video_path)?;
+        let claim = ClaimRequest {
+            video_path: video.as_str().to_owned(),
+            new_id: SessionId::generate(&VideoTag::of(video.as_str())),
+            owner: inner.instance.clone(),
+            force: request.force,
+            queued: inner.runner.is_full(),
+            lease_ttl_ms: inner.lease_ttl.as_millis() as u64,
+        };
+        match inner.store.claim(&claim).await? {
+            Claim::Created(lease, snapshot) => {
+                Metrics::bump(&inner.metrics.sessions_started);
+                info!(session_id = %snapshot.session_id, "session created");
+                let ticket = inner
+                    .hub
+                    .attach(&snapshot.session_id, watcher.clone())
+                    .await;
+                inner.runner.spawn(lease, snapshot.clone(), video);
+                let watch = ticket.ok().map(|ticket| PendingWatch {
+                    hub: inner.hub.clone(),
+                    id: snapshot.session_id.clone(),
+                    watcher: watcher.id(),
+                    ticket,
+                    delivered: snapshot.seq,
+                    replay: Vec::new(),
+                });
+                Ok(Answer {
+                    name: "processing_started",
+                    payload: replies::for_snapshot("processing_started", &snapshot),
+                    watch,
+                })
+            }
+            Claim::TakenOver(lease, snapshot) => {
+                Metrics::bump(&inner.metrics.sessions_taken_over);
+                info!(session_id = %snapshot.session_id, "orphaned session taken over");
+                inner.runner.spawn(lease, snapshot.clone(), video);
+                self.join_known(&snapshot.session_id, request.last_seq, watcher)
+                    .await
+            }
+            Claim::Running(snapshot) => {
+                Metrics::bump(&inner.metrics.claim_dedup_hits);
+                self.join_known(&snapshot.session_id, request.last_seq, watcher)
+                    .await
+            }
+            Claim::Finished(snapshot) => Ok(Answer {
+                name: "processing_complete",
+                payload: replies::complete(&snapshot),
+                watch: None,
+            }),
+        }
+    }
+
+    /// `join_session`: the session as the client last saw it, then what it missed.
+    pub async fn join(
+        &self,
+        id: &str,
+        last_seq: Option<u64>,
+        watcher: Arc<dyn Watcher>,
+    ) -> Result<Answer, RequestError> {
+        let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
+        self.join_known(&id, last_seq, watcher).await
+    }
+
+    /// `leave_session`: stop watching; the session runs on.
+    pub fn leave(&self, id: &SessionId, watcher: WatcherId) {
+        self.inner.hub.detach(id, watcher);
+    }
+
+    /// `cancel_processing`: ends the session for everyone, wherever it runs.
+    pub async fn cancel(&self, id: &str) -> Result<Event, RequestError> {
+        let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
+        match self.inner.store.cancel(&id).await? {
+            Cancel::Cancelled(event) => {
+                Metrics::bump(&self.inner.metrics.sessions_cancelled);
+                self.inner.runner.stop(&id);
+                Ok(event)
+            }
+            Cancel::AlreadyEnded(snapshot) => Err(RequestError::AlreadyEnded(Box::new(snapshot))),
+            Cancel::Unknown => Err(RequestError::UnknownSession),
+        }
+    }
+
+    /// The session as it stands.
+    pub async fn snapshot(&self, id: &str) -> Result<Snapshot, RequestError> {
+        let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
+        self.inner
+            .store
+            .snapshot(&id)
+            .await?
+            .ok_or(RequestError::UnknownSession)
+    }
+
+    async fn join_known(
+        &self,
+        id: &SessionId,
+        last_seq: Option<u64>,
+        watcher: Arc<dyn Watcher>,
+    ) -> Result<Answer, RequestError> {
+        let inner = &self.inner;
+        let wid = watcher.id();
+        let ticket = inner.hub.attach(id, watcher).await?;
+        let view = match self.resume_view(id, last_seq).await {
+            Ok(view) => view,
+            Err(error) => {
+                inner.hub.detach(id, wid);
+                return Err(error);
+            }
+        };
+        Metrics::bump(&inner.metrics.sessions_resumed);
+        let payload = replies::resume(&view.snapshot, view.gap);
+        let ended = view.snapshot.status.is_terminal() && view.replay.is_empty();
+        let watch = if ended {
+            inner.hub.detach(id, wid);
+            None
+        } else {
+            Some(PendingWatch {
+                hub: inner.hub.clone(),
+                id: id.clone(),
+                watcher: wid,
+                ticket,
+                delivered: view.snapshot.seq,
+                replay: view.replay,
+            })
+        };
+        Ok(Answer {
+            name: "resume_session",
+            payload,
+            watch,
+        })
+    }
+
+    /// The snapshot to resume from and the events after it: the state as of the
+    /// client's `last_seq` when it is still replayable, else the current one.
+    async fn resume_view(
+        &self,
+        id: &SessionId,
+        last_seq: Option<u64>,
+    ) -> Result<ResumeView, RequestError> {
+        let store = self.inner.store.as_ref();
+        let current = store
+            .snapshot(id)
+            .await?
+            .ok_or(RequestError::UnknownSession)?;
+        let Some(seen) = last_seq.filter(|&seen| seen < current.seq) else {
+            return Ok(ResumeView {
+                snapshot: current,
+                replay: Vec::new(),
+                gap: false,
+            });
+        };
+        let mut replay = match read_after(store, id, seen.saturating_sub(1)).await? {
+            Replay::Events(events) => events,
+            Replay::Gap => {
+                return Ok(ResumeView {
+                    snapshot: current,
+                    replay: Vec::new(),
+                    gap: true,
+                });
+            }
+        };
+        let mut snapshot = Snapshot {
+            seq: seen,
+            progress: 0.0,
+            result: None,
+            error: None,
+            ..current
+        };
+        if seen > 0 && replay.first().is_some_and(|first| first.seq == seen) {
+            let state = replay.remove(0).state().map_err(|e| {
+                RequestError::Unavailable(crate::store::StoreError::Corrupt(e.to_string()))
+            })?;
+            snapshot.status = state.status;
+            snapshot.progress = state.progress;
+        } else if let Some(first) = replay.first().and_then(|e| e.state().ok()) {
+            snapshot.status = first.status;
+        }
+        Ok(ResumeView {
+            snapshot,
+            replay,
+            gap: false,
+        })
+    }
+}
+
+struct ResumeView {
+    snapshot: Snapshot,
+    replay: Vec<Event>,
+    gap: bool,
+}

@@ -1,0 +1,48 @@
+-- common.lua: helpers prepended (at compile time) to claim.lua, append.lua and cancel.lua,
+-- so each of those is still one script run atomically. No KEYS/ARGV of its own: every
+-- function takes the keys it touches, which its caller received in KEYS.
+
+-- Redis server time in ms since the Unix epoch, as a decimal string.
+local function now_ms()
+  local t = redis.call('TIME')
+  return t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
+end
+
+-- Adds event `seq` to `stream` as entry "<seq>-0" with fields k (event name),
+-- d (payload) and t (ts), and returns the payload. It is the first write of its caller:
+-- if the entry cannot be added (its ID is not new), nothing has been written yet.
+local function record(stream, seq, kind, progress, ts, tail)
+  local payload = '{"seq":' .. seq .. ',"progress":' .. progress .. ',"ts":' .. ts .. ',' .. tail
+  redis.call('XADD', stream, seq .. '-0', 'k', kind, 'd', payload, 't', ts)
+  return payload
+end
+
+-- Publishes a recorded event on the session's channel as "<seq> <name> <payload>".
+local function publish(channel, seq, kind, payload)
+  redis.call('PUBLISH', channel, seq .. ' ' .. kind .. ' ' .. payload)
+end
+
+-- After event `seq` was added: drops every event before the last `keep` once event
+-- seq-keep is older than `ms`, so both the last `keep` events and every event younger
+-- than `ms` stay (events are in ts order, so older ones are older still).
+local function trim(stream, seq, keep, ms, now)
+  if seq <= keep then return end
+  local edge = (seq - keep) .. '-0'
+  local entry = redis.call('XRANGE', stream, edge, edge)[1]
+  if not entry then return end
+  local fields, ts = entry[2], nil
+  for i = 1, #fields - 1, 2 do
+    if fields[i] == 't' then ts = tonumber(fields[i + 1]) end
+  end
+  if ts and ts < tonumber(now) - ms then
+    redis.call('XTRIM', stream, 'MINID', (seq - keep + 1) .. '-0')
+  end
+end
+
+-- Keeps an ended session's hash and stream, and the video's latest pointer when it
+-- still names the session, for `ttl` ms more.
+local function expire_ended(hash, stream, latest, id, ttl)
+  redis.call('PEXPIRE', hash, ttl)
+  redis.call('PEXPIRE', stream, ttl)
+  if redis.call('GET', latest) == id then redis.call('PEXPIRE', latest, ttl) end
+end

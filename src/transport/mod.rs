@@ -1,0 +1,5 @@
+//! How clients reach the sessions: Socket.IO ([`socketio`]) and HTTP ([`http`]).
+
+pub mod http;
+pub mod requests;
+pub mod socketio;

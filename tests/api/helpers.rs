@@ -1,0 +1,102 @@
+//! Starting the real app in-process against a test Redis or the embedded store.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use reprise::app::App;
+use reprise::config::{Config, LogFormat, ProcessorKind};
+
+use crate::redis_server::TestRedis;
+use crate::sio_client::SioClient;
+
+/// A media root with a few small files, shared by every instance of a test.
+pub struct Media {
+    dir: tempfile::TempDir,
+}
+
+impl Media {
+    pub fn new(files: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        for file in files {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"not really a video").unwrap();
+        }
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// One running instance.
+pub struct TestApp {
+    pub port: u16,
+    _outputs: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn client(&self) -> SioClient {
+        SioClient::connect(self.port).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+/// Test settings: simulated processor, short steps, loopback on a free port.
+pub fn test_config(media: &Path, redis: Option<&TestRedis>) -> Config {
+    Config {
+        listen: "127.0.0.1:0".into(),
+        redis_url: redis.map(|r| r.url.clone()),
+        redis_prefix: redis.map_or_else(|| "unused".into(), |r| r.prefix.clone()),
+        media_root: media.to_path_buf(),
+        output_root: PathBuf::new(),
+        processor: ProcessorKind::Simulated,
+        simulated_steps: 20,
+        simulated_step_ms: 20,
+        lease_ttl_ms: 3_000,
+        log_format: LogFormat::Human,
+        ..Config::default()
+    }
+}
+
+/// Builds and runs an app with `config` (its output root is replaced by a temp dir).
+pub async fn spawn_app(mut config: Config) -> TestApp {
+    init_tracing();
+    let outputs = tempfile::tempdir().unwrap();
+    config.output_root = outputs.path().to_path_buf();
+    let app = App::build(config).await.expect("app builds");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        port,
+        _outputs: outputs,
+    }
+}
+
+/// Quiet unless TEST_LOG is set.
+fn init_tracing() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            reprise::telemetry::init(LogFormat::Human, "info", std::io::stderr);
+        }
+    });
+}
+
+/// A command connection to the test Redis, for checking what is (not) stored.
+pub async fn redis_keys(redis: &TestRedis) -> Vec<String> {
+    let client = redis::Client::open(redis.url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let pattern = format!("{}:*", redis.prefix);
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.sort();
+    keys
+}

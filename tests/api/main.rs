@@ -3,9 +3,11 @@
 mod bad_input;
 mod cancel;
 mod claim;
+mod delivery;
 mod health;
 mod helpers;
 mod paths;
+mod proxy;
 mod redis_server;
 mod resume;
 mod sio_client;

@@ -42,9 +42,11 @@ pub enum Command {
 enum Stop {
     /// The command sender was dropped or the inbox closed: the task ends.
     Done,
+    /// The connection failed, for this reason.
     Lost(String),
 }
 
+/// The state of the feed's background task.
 pub struct Subscriber {
     client: Client,
     keys: Keys,
@@ -54,6 +56,7 @@ pub struct Subscriber {
     active: HashSet<SessionId>,
     /// Subscribers waiting for the next connection.
     waiting: Vec<Done>,
+    /// When malformed messages were last reported, and how many were dropped since.
     last_warning: Option<Instant>,
     dropped: u64,
 }
@@ -162,8 +165,10 @@ impl Subscriber {
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.reset();
         loop {
+            // Biased: a request made before a message arrived is applied first, so
+            // nothing is delivered for a session after its unsubscribe.
             let outcome = tokio::select! {
-                _ = self.inbox.closed() => return Stop::Done,
+                biased;
                 command = self.commands.recv() => match command {
                     None => return Stop::Done,
                     Some(command) => self.apply(&mut sink, command).await,
@@ -173,6 +178,7 @@ impl Subscriber {
                     Some(message) if self.deliver(&message) => Ok(()),
                     Some(_) => return Stop::Done,
                 },
+                _ = self.inbox.closed() => return Stop::Done,
                 _ = heartbeat.tick() => timed(sink.ping::<Value>()).await.map(drop),
             };
             if let Err(trouble) = outcome {

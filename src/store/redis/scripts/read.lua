@@ -4,7 +4,8 @@
 -- Returns {entries, first, last}: entries as XRANGE gives them ({"<seq>-0", {k, name,
 -- d, payload, t, ts}}), first the oldest retained entry's ID ("" when none), last the
 -- session's seq (0 when unknown). One consistent view: nothing runs in between.
-local entries = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', '+', 'COUNT', ARGV[2])
+-- (XRANGE with COUNT 0 answers nil, hence the `or {}`.)
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', '+', 'COUNT', ARGV[2]) or {}
 local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
 local first = ''
 if oldest then first = oldest[1] end

@@ -49,6 +49,8 @@ impl Subscriber {
         Ok(())
     }
 
+    /// Subscribes the batch's new channels with one SUBSCRIBE and answers every
+    /// request; on a lost connection the requests wait for the next one instead.
     async fn subscribe(
         &mut self,
         sink: &mut PubSubSink,
@@ -70,12 +72,13 @@ impl Subscriber {
                 .for_each(|(_, done)| drop(done.send(Ok(())))),
             Err(Trouble::Refused(cause)) => {
                 tracing::warn!(%cause, "redis refused a subscription");
+                for id in &fresh {
+                    self.active.remove(id);
+                }
                 for (id, done) in batch {
-                    let refused = fresh.contains(&id) && self.active.remove(&id);
-                    let answer = if refused {
-                        Err(StoreError::Unavailable(cause.clone()))
-                    } else {
-                        Ok(())
+                    let answer = match fresh.contains(&id) {
+                        true => Err(StoreError::Unavailable(cause.clone())),
+                        false => Ok(()),
                     };
                     let _ = done.send(answer);
                 }

@@ -28,7 +28,16 @@ enum Client {
     Python,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+impl Client {
+    fn as_str(self) -> &'static str {
+        match self {
+            Client::Node => "node",
+            Client::Python => "python",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
 enum Mode {
     Websocket,
     Default,
@@ -79,7 +88,7 @@ async fn sticky(client: Client, mode: Mode) {
     let app = spawn_app(config(test_config(media.path(), None))).await;
     let url = app.url("");
     let findings = run(client, mode, &url, &url).await;
-    assert_findings(&findings, mode);
+    assert_findings(&findings, client, mode);
 }
 
 /// Two instances sharing Redis; the reconnect goes to the other one over websocket.
@@ -90,7 +99,7 @@ async fn across_instances(client: Client) {
     let a = spawn_app(settings.clone()).await;
     let b = spawn_app(settings).await;
     let findings = run(client, Mode::Websocket, &a.url(""), &b.url("")).await;
-    assert_findings(&findings, Mode::Websocket);
+    assert_findings(&findings, client, Mode::Websocket);
 }
 
 fn config(mut config: reprise::config::Config) -> reprise::config::Config {
@@ -100,7 +109,8 @@ fn config(mut config: reprise::config::Config) -> reprise::config::Config {
 }
 
 /// What every run must report; the script itself checked order, acks and errors.
-fn assert_findings(findings: &Value, mode: Mode) {
+fn assert_findings(findings: &Value, client: Client, mode: Mode) {
+    assert_eq!(findings["client"], client.as_str(), "{findings}");
     assert_eq!(findings["mode"], mode.as_str(), "{findings}");
     let (started_over, upgraded) = match mode {
         Mode::Websocket => ("websocket", false),
@@ -191,7 +201,10 @@ async fn node_clients() -> &'static Path {
                 },
             )
             .await?;
-            std::fs::copy(stock_dir().join("client.mjs"), dir.join("client.mjs"))
+            // Copy, then rename: another test process may be running the current one.
+            let copy = dir.join(format!("client.mjs.{}", std::process::id()));
+            std::fs::copy(stock_dir().join("client.mjs"), &copy)
+                .and_then(|_| std::fs::rename(&copy, dir.join("client.mjs")))
                 .map_err(|e| format!("cannot copy client.mjs: {e}"))?;
             Ok(dir)
         })

@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tracing::{debug, warn};
+use tracing::debug;
 
-use super::replay::{Replay, read_after};
-use super::{Delivery, Watcher, WatcherId};
+use super::replay::{CatchUp, catch_up};
+use super::slot::{Slot, Step, deliver};
+use super::{Watcher, WatcherId};
 use crate::metrics::Metrics;
-use crate::session::{Event, SessionId, replies};
+use crate::session::{Event, SessionId};
 use crate::store::{Feed, FeedMessage, Store, StoreError};
 
 /// How long a watcher whose queue was full gets before it is resynced.
@@ -32,28 +33,9 @@ struct Inner {
     metrics: Arc<Metrics>,
 }
 
-struct Slot {
-    watcher: Arc<dyn Watcher>,
-    delivered: u64,
-    /// `Some` while syncing: live events wait here.
-    buffer: Option<Vec<Event>>,
-    /// A feed outage happened during the current sync.
-    resync_again: bool,
-    /// Which attach this slot belongs to; stale syncs are ignored.
-    generation: u64,
-}
-
 /// Proof of an attach, to be handed back to [`Hub::go_live`].
 #[derive(Clone, Copy, Debug)]
 pub struct Ticket(u64);
-
-enum Step {
-    Keep,
-    Remove,
-    Resync,
-    /// Resync after a pause: the watcher's queue is full.
-    Lagging,
-}
 
 impl Hub {
     pub fn new(feed: Arc<dyn Feed>, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
@@ -251,8 +233,12 @@ impl Hub {
     async fn resync(&self, id: SessionId, wid: WatcherId, ticket: Ticket, after: u64) {
         let mut backoff = Duration::from_millis(50);
         loop {
-            match self.catch_up(&id, after).await {
-                Ok(Some((delivered, lead, replay))) => {
+            match catch_up(self.inner.store.as_ref(), &id, after).await {
+                Ok(Some(CatchUp {
+                    delivered,
+                    lead,
+                    replay,
+                })) => {
                     return self.go_live(&id, wid, ticket, delivered, lead, replay);
                 }
                 Ok(None) => return self.detach(&id, wid),
@@ -271,50 +257,5 @@ impl Hub {
                 }
             }
         }
-    }
-
-    /// What a watcher that has seen up to `after` needs next; `None` if the session is gone.
-    async fn catch_up(
-        &self,
-        id: &SessionId,
-        after: u64,
-    ) -> Result<Option<(u64, Option<String>, Vec<Event>)>, StoreError> {
-        match read_after(self.inner.store.as_ref(), id, after).await? {
-            Replay::Events(events) => Ok(Some((after, None, events))),
-            Replay::Gap => {
-                let Some(snapshot) = self.inner.store.snapshot(id).await? else {
-                    return Ok(None);
-                };
-                warn!(session_id = %id, after, now = snapshot.seq, "watcher fell behind the replay window");
-                Ok(Some((
-                    snapshot.seq,
-                    Some(replies::resume(&snapshot, true)),
-                    Vec::new(),
-                )))
-            }
-        }
-    }
-}
-
-/// Hands the next event to a watcher; anything else is skipped or triggers a resync.
-fn deliver(slot: &mut Slot, event: &Event, metrics: &Metrics) -> Step {
-    if event.seq <= slot.delivered {
-        return Step::Keep;
-    }
-    if event.seq != slot.delivered + 1 {
-        return Step::Resync;
-    }
-    match slot.watcher.send(event.kind.name(), &event.json) {
-        Delivery::Sent => {
-            slot.delivered = event.seq;
-            Metrics::bump(&metrics.events_delivered);
-            if event.kind.is_terminal() {
-                Step::Remove
-            } else {
-                Step::Keep
-            }
-        }
-        Delivery::Full => Step::Lagging,
-        Delivery::Gone => Step::Remove,
     }
 }

@@ -3,6 +3,7 @@
 
 mod hub;
 mod replay;
+mod slot;
 
 pub use hub::{Hub, Ticket};
 pub use replay::{Replay, read_after};

@@ -1,6 +1,8 @@
 //! Reading a session's missed events back from the store.
 
-use crate::session::{Event, SessionId};
+use tracing::warn;
+
+use crate::session::{Event, SessionId, replies};
 use crate::store::{Store, StoreError};
 
 /// Events read per store round trip.
@@ -39,4 +41,40 @@ pub async fn read_after(
         }
     }
     Ok(Replay::Events(events))
+}
+
+/// What a watcher that has seen up to some seq needs to be current again.
+pub struct CatchUp {
+    /// The seq it will have seen once `lead` and `replay` are sent.
+    pub delivered: u64,
+    /// A `resume_session` gap snapshot, when its missed events are gone.
+    pub lead: Option<String>,
+    pub replay: Vec<Event>,
+}
+
+/// The missed events after `after`, or a fresh gap snapshot; `None` if the session is gone.
+pub async fn catch_up(
+    store: &dyn Store,
+    id: &SessionId,
+    after: u64,
+) -> Result<Option<CatchUp>, StoreError> {
+    match read_after(store, id, after).await? {
+        Replay::Events(replay) => Ok(Some(CatchUp {
+            delivered: after,
+            lead: None,
+            replay,
+        })),
+        Replay::Gap => {
+            let Some(snapshot) = store.snapshot(id).await? else {
+                return Ok(None);
+            };
+            warn!(session_id = %id, after, now = snapshot.seq, "watcher fell behind the replay window");
+            let lead = Some(replies::resume(&snapshot, true));
+            Ok(Some(CatchUp {
+                delivered: snapshot.seq,
+                lead,
+                replay: Vec::new(),
+            }))
+        }
+    }
 }

@@ -1,3 +1,5 @@
+//! VideoPath canonicalisation against a real folder with symlinks.
+
 use std::os::unix::fs::symlink;
 
 use super::*;

@@ -3,6 +3,7 @@
 mod id;
 mod model;
 pub mod replies;
+mod resume;
 mod runner;
 mod service;
 

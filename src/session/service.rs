@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use tracing::{info, instrument};
 
+use super::resume::resume_view;
 use super::{Event, SessionId, Snapshot, VideoTag, replies, runner::Runner};
 use crate::error::RequestError;
-use crate::fanout::{Hub, Replay, Watcher, WatcherId, read_after};
+use crate::fanout::{Hub, Watcher, WatcherId};
 use crate::media::{MediaRoot, VideoPath};
 use crate::metrics::Metrics;
 use crate::store::{Cancel, Claim, ClaimRequest, Store};
@@ -206,7 +207,7 @@ impl Sessions {
         let inner = &self.inner;
         let wid = watcher.id();
         let ticket = inner.hub.attach(id, watcher).await?;
-        let view = match self.resume_view(id, last_seq).await {
+        let view = match resume_view(inner.store.as_ref(), id, last_seq).await {
             Ok(view) => view,
             Err(error) => {
                 inner.hub.detach(id, wid);
@@ -235,62 +236,4 @@ impl Sessions {
             watch,
         })
     }
-
-    /// The snapshot to resume from and the events after it: the state as of the
-    /// client's `last_seq` when it is still replayable, else the current one.
-    async fn resume_view(
-        &self,
-        id: &SessionId,
-        last_seq: Option<u64>,
-    ) -> Result<ResumeView, RequestError> {
-        let store = self.inner.store.as_ref();
-        let current = store
-            .snapshot(id)
-            .await?
-            .ok_or(RequestError::UnknownSession)?;
-        let Some(seen) = last_seq.filter(|&seen| seen < current.seq) else {
-            return Ok(ResumeView {
-                snapshot: current,
-                replay: Vec::new(),
-                gap: false,
-            });
-        };
-        let mut replay = match read_after(store, id, seen.saturating_sub(1)).await? {
-            Replay::Events(events) => events,
-            Replay::Gap => {
-                return Ok(ResumeView {
-                    snapshot: current,
-                    replay: Vec::new(),
-                    gap: true,
-                });
-            }
-        };
-        let mut snapshot = Snapshot {
-            seq: seen,
-            progress: 0.0,
-            result: None,
-            error: None,
-            ..current
-        };
-        if seen > 0 && replay.first().is_some_and(|first| first.seq == seen) {
-            let state = replay.remove(0).state().map_err(|e| {
-                RequestError::Unavailable(crate::store::StoreError::Corrupt(e.to_string()))
-            })?;
-            snapshot.status = state.status;
-            snapshot.progress = state.progress;
-        } else if let Some(first) = replay.first().and_then(|e| e.state().ok()) {
-            snapshot.status = first.status;
-        }
-        Ok(ResumeView {
-            snapshot,
-            replay,
-            gap: false,
-        })
-    }
-}
-
-struct ResumeView {
-    snapshot: Snapshot,
-    replay: Vec<Event>,
-    gap: bool,
 }

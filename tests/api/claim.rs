@@ -65,12 +65,24 @@ async fn race(instances: usize, rounds: usize) {
             "{file}: {ids:?}"
         );
     }
-    let sessions = redis_keys(&redis)
-        .await
-        .into_iter()
-        .filter(|k| k.contains(":s:"))
-        .count();
+    let keys = redis_keys(&redis).await;
+    let sessions = keys.iter().filter(|k| k.contains(":s:")).count();
     assert_eq!(sessions, rounds, "one stored session per video");
+    let client = redis::Client::open(redis.url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let fences: Vec<&String> = keys.iter().filter(|k| k.ends_with(":fence")).collect();
+    assert_eq!(fences.len(), rounds);
+    for fence in fences {
+        let leases: u64 = redis::cmd("GET")
+            .arg(fence)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            leases, 1,
+            "{fence}: exactly one lease was ever granted for the video"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,11 +1,12 @@
-//! Builds the server from its settings: store, feed, hub, runner, session service,
-//! transports; binds the listener; runs until told to stop.
+//! Builds the server from its settings: store, feed, hub, runner, takeover, session
+//! service, transports; binds the listener; runs until told to stop, then drains.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use socketioxide::SocketIo;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -16,10 +17,12 @@ use crate::fanout::Hub;
 use crate::media::MediaRoot;
 use crate::metrics::Metrics;
 use crate::processor::{Processor, Simulated};
-use crate::session::{Runner, Sessions};
+use crate::session::{
+    Runner, RunnerSettings, Sessions, Takeover, TakeoverSettings, spawn_store_watch,
+};
 use crate::store::memory::MemoryStore;
 use crate::store::redis::{RedisFeed, RedisStore};
-use crate::store::{Feed, Retention, Store};
+use crate::store::{Feed, FeedMessage, Inbox, Retention, Store, StoreError};
 use crate::transport;
 
 /// Pending connections the listener queues; a connect burst overflows a small one.
@@ -40,7 +43,9 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     runner: Runner,
+    io: SocketIo,
     stop: CancellationToken,
+    drain_grace: Duration,
 }
 
 /// Why the server could not start.
@@ -57,62 +62,56 @@ pub enum StartError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] StoreError),
 }
 
 impl App {
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        if !config.media_root.exists() {
-            info!(path = %config.media_root.display(), "creating the media root");
-            let _ = std::fs::create_dir_all(&config.media_root);
-        }
-        let media =
-            MediaRoot::open(&config.media_root).map_err(|source| StartError::MediaRoot {
-                path: config.media_root.display().to_string(),
-                source,
-            })?;
-        let retention = Retention {
-            events: config.retain_events,
-            ms: config.retain_ms,
-            ended_ttl_ms: config.ended_ttl_ms,
-        };
+        let media = media_root(&config)?;
         let (inbox, inbox_rx) = mpsc::unbounded_channel();
-        let (store, feed, store_kind): (Arc<dyn Store>, Arc<dyn Feed>, _) = match &config.redis_url
-        {
-            Some(url) => (
-                Arc::new(RedisStore::connect(url, &config.redis_prefix, retention).await?),
-                Arc::new(RedisFeed::start(url, &config.redis_prefix, inbox)?),
-                "redis",
-            ),
-            None => {
-                info!("REPRISE_REDIS_URL is unset: using the embedded store (one instance only)");
-                let memory = MemoryStore::new(retention, inbox);
-                (memory.clone(), memory, "embedded")
-            }
-        };
+        let (store, feed, store_kind) = backend(&config, inbox).await?;
         let metrics = Arc::new(Metrics::default());
-        let hub = Hub::new(feed, store.clone(), metrics.clone());
-        hub.spawn_inbox(inbox_rx);
-        let runner = Runner::new(
-            store.clone(),
-            processor(&config),
-            metrics.clone(),
-            config.max_concurrent_runs,
-            Duration::from_millis(config.lease_ttl_ms),
-            config.output_root.clone(),
-        );
         let instance = config.instance_name();
+        let lease_ttl = Duration::from_millis(config.lease_ttl_ms);
+        let stop = CancellationToken::new();
+
+        let hub = Hub::new(feed, store.clone(), metrics.clone());
+        let runner = Runner::new(RunnerSettings {
+            store: store.clone(),
+            processor: processor(&config),
+            metrics: metrics.clone(),
+            max_runs: config.max_concurrent_runs,
+            lease_ttl,
+            output_root: config.output_root.clone(),
+            instance: instance.clone(),
+        });
+        let takeover = Takeover::spawn(
+            TakeoverSettings {
+                store: store.clone(),
+                runner: runner.clone(),
+                media: media.clone(),
+                metrics: metrics.clone(),
+                instance: instance.clone(),
+                lease_ttl,
+                scan_every: Duration::from_millis(config.takeover_scan_ms.max(10)),
+                max_takeovers: config.max_takeovers,
+            },
+            stop.clone(),
+        );
+        spawn_inbox(inbox_rx, hub.clone(), takeover);
+        spawn_store_watch(store.clone(), hub.clone(), lease_ttl, stop.clone());
         let sessions = Sessions::new(
             store.clone(),
             hub.clone(),
             runner.clone(),
             media,
             instance.clone(),
-            Duration::from_millis(config.lease_ttl_ms),
+            lease_ttl,
             metrics.clone(),
         );
+
         let queue_len = (config.retain_events as usize).clamp(256, 8192) + 64;
-        let (socketio, _io) = transport::socketio::layer(
+        let (socketio, io) = transport::socketio::layer(
             sessions.clone(),
             metrics.clone(),
             config.max_payload_bytes,
@@ -126,16 +125,21 @@ impl App {
             store_kind,
         };
         let router = transport::http::routes().with_state(state).layer(socketio);
-        let listener = bind(&config.listen).map_err(|source| StartError::Listen {
+        let listen_error = |source| StartError::Listen {
             address: config.listen.clone(),
             source,
-        })?;
-        info!(instance, address = %listener.local_addr().map_err(|source| StartError::Listen { address: config.listen.clone(), source })?, store = store_kind, "listening");
+        };
+        let listener = bind(&config.listen).map_err(listen_error)?;
+        let address = listener.local_addr().map_err(listen_error)?;
+        info!(instance, %address, store = store_kind, "listening");
+        let drain_grace = Duration::from_millis(config.drain_grace_ms);
         Ok(Self {
             listener,
             router,
             runner,
-            stop: CancellationToken::new(),
+            io,
+            stop,
+            drain_grace,
         })
     }
 
@@ -148,19 +152,81 @@ impl App {
         self.stop.clone()
     }
 
-    /// Serves until the stop token is cancelled, then stops every local run.
+    /// Serves until the stop token is cancelled, then drains: stops accepting, hands
+    /// every running session over to another instance, closes client connections
+    /// (clients reconnect elsewhere and resume), all within the drain grace period.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let stop = self.stop.clone();
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await;
-        self.runner.stop_all();
-        served
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(
+            axum::serve(self.listener, service)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .into_future(),
+        );
+        self.stop.cancelled().await;
+        let deadline = tokio::time::Instant::now() + self.drain_grace;
+        info!(grace_ms = self.drain_grace.as_millis() as u64, "draining");
+        self.runner.drain(self.drain_grace).await;
+        let _ = tokio::time::timeout_at(deadline, self.io.close()).await;
+        match tokio::time::timeout_at(deadline, server).await {
+            Ok(Ok(served)) => served,
+            Ok(Err(panic)) => Err(std::io::Error::other(panic)),
+            Err(_) => {
+                warn!("connections still open at the end of the drain grace period; closing them");
+                Ok(())
+            }
+        }
     }
+}
+
+/// The media root, created when missing.
+fn media_root(config: &Config) -> Result<MediaRoot, StartError> {
+    if !config.media_root.exists() {
+        info!(path = %config.media_root.display(), "creating the media root");
+        let _ = std::fs::create_dir_all(&config.media_root);
+    }
+    MediaRoot::open(&config.media_root).map_err(|source| StartError::MediaRoot {
+        path: config.media_root.display().to_string(),
+        source,
+    })
+}
+
+/// Redis when a URL is set, else the embedded store; both feed `inbox`.
+async fn backend(
+    config: &Config,
+    inbox: Inbox,
+) -> Result<(Arc<dyn Store>, Arc<dyn Feed>, &'static str), StoreError> {
+    let retention = Retention {
+        events: config.retain_events,
+        ms: config.retain_ms,
+        ended_ttl_ms: config.ended_ttl_ms,
+    };
+    Ok(match &config.redis_url {
+        Some(url) => {
+            let store = RedisStore::connect(url, &config.redis_prefix, retention).await?;
+            let feed = RedisFeed::start(url, &config.redis_prefix, inbox)?;
+            (Arc::new(store), Arc::new(feed), "redis")
+        }
+        None => {
+            info!("REPRISE_REDIS_URL is unset: using the embedded store (one instance only)");
+            let memory = MemoryStore::new(retention, inbox);
+            (memory.clone(), memory, "embedded")
+        }
+    })
+}
+
+/// Routes what the feed delivers: session events to the hub, hand-overs to takeover.
+fn spawn_inbox(mut inbox: mpsc::UnboundedReceiver<FeedMessage>, hub: Hub, takeover: Takeover) {
+    tokio::spawn(async move {
+        while let Some(message) = inbox.recv().await {
+            match message {
+                FeedMessage::HandedOver(id) => takeover.nudge(id),
+                other => hub.dispatch(other),
+            }
+        }
+    });
 }
 
 fn processor(config: &Config) -> Arc<dyn Processor> {

@@ -21,6 +21,10 @@ pub struct Config {
     pub simulated_step_ms: u64,
     pub lease_ttl_ms: u64,
     pub takeover_scan_ms: u64,
+    /// Takeovers after which a session that keeps losing its owner fails.
+    pub max_takeovers: u32,
+    /// How long a SIGTERM drain may take before the process exits anyway.
+    pub drain_grace_ms: u64,
     pub max_concurrent_runs: usize,
     pub retain_events: u64,
     pub retain_ms: u64,
@@ -59,6 +63,8 @@ impl Default for Config {
             simulated_step_ms: 50,
             lease_ttl_ms: 10_000,
             takeover_scan_ms: 1_000,
+            max_takeovers: 3,
+            drain_grace_ms: 5_000,
             max_concurrent_runs: 4,
             retain_events: 1_000,
             retain_ms: 600_000,

@@ -39,7 +39,9 @@ counters! {
     events_delivered => "Events sent to local watchers, replays included.",
     events_replayed => "Missed events replayed to (re)joining watchers.",
     lease_renew_failures => "Lease renewals that failed or found the lease lost.",
-    runs_fenced => "Runs stopped because their lease was superseded.",
+    runs_fenced => "Runs stopped because their lease was superseded or ran out.",
+    runs_handed_over => "Runs handed over to another instance on drain.",
+    takeover_gave_up => "Sessions failed because they kept losing their owner.",
     requests_refused => "Client requests refused with a processing_error.",
 }
 

@@ -23,3 +23,31 @@ where
         LogFormat::Human => builder.try_init(),
     };
 }
+
+/// Logs a run of failures of one thing once when it starts and once when it ends,
+/// however often it fails in between.
+#[derive(Debug, Default)]
+pub struct Outage {
+    since: Option<std::time::Instant>,
+    failures: u64,
+}
+
+impl Outage {
+    /// Counts a failure; the first of a run is logged as a warning with its cause.
+    pub fn failed(&mut self, what: &'static str, cause: &dyn std::fmt::Display) {
+        if self.since.is_none() {
+            tracing::warn!(%cause, what, "failing; further failures are counted, not logged");
+            self.since = Some(std::time::Instant::now());
+        }
+        self.failures += 1;
+    }
+
+    /// Ends a run of failures, logging how long it lasted.
+    pub fn recovered(&mut self, what: &'static str) {
+        if let Some(since) = self.since.take() {
+            let down_ms = since.elapsed().as_millis() as u64;
+            tracing::info!(what, failures = self.failures, down_ms, "recovered");
+            self.failures = 0;
+        }
+    }
+}

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
 use tracing::debug;
 
 use super::replay::{CatchUp, catch_up};
@@ -48,19 +47,6 @@ impl Hub {
         Self {
             inner: Arc::new(inner),
         }
-    }
-
-    /// Dispatches everything the feed delivers until it closes.
-    pub fn spawn_inbox(
-        &self,
-        mut inbox: mpsc::UnboundedReceiver<FeedMessage>,
-    ) -> tokio::task::JoinHandle<()> {
-        let hub = self.clone();
-        tokio::spawn(async move {
-            while let Some(message) = inbox.recv().await {
-                hub.dispatch(message);
-            }
-        })
     }
 
     /// Registers the watcher with its live events held back, and returns once the
@@ -141,7 +127,20 @@ impl Hub {
         (rooms.len(), rooms.values().map(HashMap::len).sum())
     }
 
-    fn dispatch(&self, message: FeedMessage) {
+    /// Sends every watcher one frame about its session (`payload` is given the id);
+    /// their place in the session's events is unchanged.
+    pub fn tell_all(&self, event_name: &str, payload: impl Fn(&SessionId) -> String) {
+        let rooms = self.inner.rooms.lock().expect("hub lock");
+        for (id, room) in rooms.iter() {
+            let payload = payload(id);
+            for slot in room.values() {
+                slot.watcher.send(event_name, &payload);
+            }
+        }
+    }
+
+    /// Applies what the feed delivered: an event to its watchers, or a resync of all.
+    pub fn dispatch(&self, message: FeedMessage) {
         let mut rooms = self.inner.rooms.lock().expect("hub lock");
         match message {
             FeedMessage::Event(id, event) => {
@@ -163,6 +162,7 @@ impl Hub {
                     self.apply(&mut rooms, &id, wid, step);
                 }
             }
+            FeedMessage::HandedOver(_) => {}
             FeedMessage::Resync => {
                 let mut stale = Vec::new();
                 for (id, room) in rooms.iter_mut() {

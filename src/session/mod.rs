@@ -1,13 +1,18 @@
 //! Sessions: their ids and model, and the rules for claiming, resuming and running them.
 
+mod health;
 mod id;
 mod model;
 pub mod replies;
 mod resume;
+mod run;
 mod runner;
 mod service;
+mod takeover;
 
+pub use health::spawn_store_watch;
 pub use id::{SessionId, VideoTag};
 pub use model::{Event, EventKind, EventState, Failure, Snapshot, Status, Update};
-pub use runner::Runner;
+pub use runner::{Runner, RunnerSettings};
 pub use service::{Answer, PendingWatch, Sessions, StartRequest};
+pub use takeover::{Takeover, TakeoverSettings};

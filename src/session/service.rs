@@ -138,13 +138,6 @@ impl Sessions {
                     watch,
                 })
             }
-            Claim::TakenOver(lease, snapshot) => {
-                Metrics::bump(&inner.metrics.sessions_taken_over);
-                info!(session_id = %snapshot.session_id, "orphaned session taken over");
-                inner.runner.spawn(lease, snapshot.clone(), video);
-                self.join_known(&snapshot.session_id, request.last_seq, watcher)
-                    .await
-            }
             Claim::Running(snapshot) => {
                 Metrics::bump(&inner.metrics.claim_dedup_hits);
                 self.join_known(&snapshot.session_id, request.last_seq, watcher)

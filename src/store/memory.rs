@@ -5,6 +5,7 @@
 //! the inbox inside the step that records it, so subscribers see events in seq order.
 
 mod entries;
+mod index;
 mod state;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,6 +16,7 @@ use futures_util::future::{self, BoxFuture};
 
 use super::{
     Cancel, Claim, ClaimRequest, EventPage, Feed, Inbox, Lease, Retention, Store, StoreError,
+    TakeOver,
 };
 use crate::session::{Event, SessionId, Snapshot, Update};
 use entries::Now;
@@ -86,6 +88,34 @@ impl Store for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn expired_leases(&self, limit: usize) -> Result<Vec<SessionId>, StoreError> {
+        Ok(self.state().expired_leases(limit, now()))
+    }
+
+    async fn take_over(
+        &self,
+        id: &SessionId,
+        _owner: &str,
+        lease_ttl_ms: u64,
+        max_takeovers: u32,
+    ) -> Result<TakeOver, StoreError> {
+        Ok(self
+            .state()
+            .take_over(id, lease_ttl_ms, max_takeovers, now()))
+    }
+
+    async fn hand_over(&self, lease: &Lease) -> Result<bool, StoreError> {
+        Ok(self.state().hand_over(lease, now()))
+    }
+
+    async fn note_run(&self, lease: &Lease, note: &str) -> Result<(), StoreError> {
+        self.state().note_run(lease, note, now())
+    }
+
+    async fn run_log(&self, id: &SessionId) -> Result<Vec<String>, StoreError> {
+        Ok(self.state().run_log(id, now()))
     }
 }
 

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
-use crate::session::{Event, SessionId, Snapshot, Update};
+use crate::session::{Event, Failure, SessionId, Snapshot, Update};
 
 /// Failures of the shared state.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +28,7 @@ pub enum StoreError {
 pub struct Lease {
     pub session_id: SessionId,
     pub video_path: String,
-    /// Increases with every claim of the video; older tokens are refused.
+    /// Increases with every claim and takeover of the video; older tokens are refused.
     pub token: u64,
 }
 
@@ -53,13 +53,22 @@ pub struct ClaimRequest {
 pub enum Claim {
     /// A new session, with its `processing_started` event as seq 1; the caller owns it.
     Created(Lease, Snapshot),
-    /// A running session whose owner lost its lease; the caller now owns it and
-    /// continues from `snapshot.checkpoint`.
-    TakenOver(Lease, Snapshot),
-    /// A session of this video is queued or processing under a live lease.
+    /// A session of this video is queued or processing: under a live lease, or
+    /// waiting for an instance to take it over (see [`Store::take_over`]).
     Running(Snapshot),
     /// The latest session of this video is complete and `force` was not set.
     Finished(Snapshot),
+}
+
+/// What a takeover attempt did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TakeOver {
+    /// The session is the caller's now, to continue from `snapshot.checkpoint`.
+    Taken(Lease, Box<Snapshot>),
+    /// Too many owners lost it already: it ended as failed; this is its terminal event.
+    GaveUp(Event),
+    /// Nothing to take: the lease is live, or the session ended or is unknown.
+    NotNeeded,
 }
 
 /// A page of a session's recorded events.
@@ -93,6 +102,20 @@ pub struct Retention {
     pub ended_ttl_ms: u64,
 }
 
+/// How many lines a session's run log keeps (the newest), in every store.
+pub(crate) const RUN_LOG_LINES: usize = 1_000;
+
+/// Why a session that kept losing its owner was ended, in every store: the failure
+/// of the `processing_error` event that [`Store::take_over`] gives up with.
+pub(crate) fn give_up_failure(max_takeovers: u32) -> Failure {
+    Failure {
+        code: "processing_failed".to_owned(),
+        message: format!(
+            "gave up after {max_takeovers} takeovers: the session kept losing its owner"
+        ),
+    }
+}
+
 /// Sessions, leases and event logs shared by every instance.
 ///
 /// Guarantees, for every implementation:
@@ -105,8 +128,8 @@ pub struct Retention {
 /// - an appended event is published to the [`Feed`] in the same atomic step.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Claims a video: joins a running session, reports a finished one, takes over
-    /// an orphaned one, or creates a new one; see [`Claim`].
+    /// Claims a video: joins a queued or processing session (whether or not its
+    /// owner is alive), reports a finished one, or creates a new one; see [`Claim`].
     async fn claim(&self, request: &ClaimRequest) -> Result<Claim, StoreError>;
 
     /// Extends the lease by `ttl_ms`; `Ok(false)` when it is no longer ours.
@@ -133,6 +156,35 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether the store answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Up to `limit` queued or processing sessions whose lease has run out by the
+    /// store's clock, most overdue first. Read from an index of lease deadlines kept
+    /// by claim, renew, take_over, hand_over and the terminal writes: no key scans.
+    async fn expired_leases(&self, limit: usize) -> Result<Vec<SessionId>, StoreError>;
+
+    /// Takes over a queued or processing session whose lease has run out, with a new
+    /// fencing token, so the previous owner's writes are refused from now on. The
+    /// session was taken over `n` times before; when `n >= max_takeovers` it is ended
+    /// instead as failed (`processing_failed`), since it keeps losing its owners.
+    async fn take_over(
+        &self,
+        id: &SessionId,
+        owner: &str,
+        lease_ttl_ms: u64,
+        max_takeovers: u32,
+    ) -> Result<TakeOver, StoreError>;
+
+    /// Gives a live lease up so that another instance continues at once: the lock is
+    /// released, the lease counts as expired, and every instance's feed hears
+    /// [`FeedMessage::HandedOver`]. `Ok(false)` when the lease was not ours any more.
+    async fn hand_over(&self, lease: &Lease) -> Result<bool, StoreError>;
+
+    /// Appends a line to the session's run log, if `lease` is still current: who
+    /// ran it, from when to when. Kept as long as the session.
+    async fn note_run(&self, lease: &Lease, note: &str) -> Result<(), StoreError>;
+
+    /// The session's run log, oldest line first.
+    async fn run_log(&self, id: &SessionId) -> Result<Vec<String>, StoreError>;
 }
 
 /// What a [`Feed`] delivers to this instance.
@@ -143,9 +195,12 @@ pub enum FeedMessage {
     /// The feed reconnected: messages may have been lost, so every local watcher
     /// must be re-synced from the store.
     Resync,
+    /// An instance handed this session's lease over (it is draining): take it over.
+    HandedOver(SessionId),
 }
 
-/// Live events of subscribed sessions, from any instance.
+/// Live events of subscribed sessions, from any instance, and hand-over notices
+/// (always delivered, subscribed or not).
 ///
 /// Guarantees: requests take effect in the order they are made (the request is
 /// queued before `subscribe` returns its future); once that future resolves `Ok`,

@@ -5,7 +5,10 @@
 //! `store_conformance::memory::<check>` and `store_conformance::redis::<check>`.
 
 mod events;
+mod handover;
 mod leases;
+mod stream_tokens;
+mod takeover;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use reprise::store::memory::MemoryStore;
 use reprise::store::redis::{RedisFeed, RedisStore};
 use reprise::store::{
     Claim, ClaimRequest, EventPage, Feed, FeedMessage, Lease, Retention, Store, StoreError,
+    TakeOver,
 };
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
@@ -121,17 +125,54 @@ pub async fn read_snapshot(store: &dyn Store, id: &SessionId) -> Option<Snapshot
     store.snapshot(id).await.expect("snapshot")
 }
 
-/// Asserts that `lease` can neither append nor renew, and that trying changed nothing.
+/// Asserts that `lease` can neither append, renew nor note a run, and that trying
+/// changed nothing.
 pub async fn assert_fenced(store: &dyn Store, lease: &Lease, why: &str) {
-    let before = read_snapshot(store, &lease.session_id).await;
+    let id = &lease.session_id;
+    let before = (read_snapshot(store, id).await, read_log(store, id).await);
     match store.append(lease, &progress(99.0)).await {
         Err(StoreError::Fenced) => {}
         other => panic!("{why}: append gave {other:?}"),
     }
     let renewed = store.renew(lease, 30_000).await.expect("renew");
     assert!(!renewed, "{why}: renew succeeded");
-    let after = read_snapshot(store, &lease.session_id).await;
+    match store.note_run(lease, "stale owner").await {
+        Err(StoreError::Fenced) => {}
+        other => panic!("{why}: note_run gave {other:?}"),
+    }
+    let after = (read_snapshot(store, id).await, read_log(store, id).await);
     assert_eq!(after, before, "{why}: a refused write changed the session");
+}
+
+/// The session's run log, which the store must answer.
+pub async fn read_log(store: &dyn Store, id: &SessionId) -> Vec<String> {
+    store.run_log(id).await.expect("run_log")
+}
+
+/// Lets `lease` run out: renewed for 1 ms, then waited for well past that.
+pub async fn let_expire(store: &dyn Store, lease: &Lease) {
+    assert!(
+        store.renew(lease, 1).await.expect("renew"),
+        "a live lease renews"
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+}
+
+/// The sessions whose lease has run out, as the store lists them.
+pub async fn expired(store: &dyn Store) -> Vec<SessionId> {
+    store.expired_leases(100).await.expect("expired_leases")
+}
+
+/// Takes the session over for `owner`, which must succeed.
+pub async fn taken(store: &dyn Store, id: &SessionId, owner: &str) -> (Lease, Snapshot) {
+    match store
+        .take_over(id, owner, 30_000, 10)
+        .await
+        .expect("take_over")
+    {
+        TakeOver::Taken(lease, snapshot) => (lease, *snapshot),
+        other => panic!("expected Taken for {id}, got {other:?}"),
+    }
 }
 
 /// The event's payload, parsed.
@@ -182,7 +223,6 @@ conformance! {
     leases::claim_creates_a_session_with_its_started_event,
     leases::claims_join_running_sessions_per_path,
     leases::concurrent_claims_create_exactly_one_session,
-    leases::stale_owner_is_fenced_after_takeover,
     leases::terminal_append_releases_the_lease,
     leases::cancel_revokes_the_owner,
     events::appends_number_events_without_gaps_and_keep_progress,
@@ -190,4 +230,11 @@ conformance! {
     events::retention_trims_only_beyond_both_limits,
     events::feed_delivers_appended_events_in_order_until_unsubscribed,
     events::ended_sessions_expire_after_their_ttl,
+    takeover::claim_of_an_orphan_changes_nothing,
+    takeover::expired_leases_lists_only_leases_that_ran_out,
+    takeover::take_over_of_a_live_or_ended_session_is_not_needed,
+    takeover::stale_owner_is_fenced_after_takeover,
+    takeover::takeovers_are_counted_and_bounded,
+    handover::hand_over_lets_another_owner_continue_at_once,
+    handover::run_log_round_trips_under_the_current_lease,
 }

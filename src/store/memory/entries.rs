@@ -34,13 +34,24 @@ pub(super) struct Held {
     pub(super) deadline: Instant,
 }
 
-/// A session: its snapshot and its retained events.
+/// A session: its snapshot, its retained events and its run log.
 pub(super) struct Session {
     pub(super) snapshot: Snapshot,
     /// Retained events, oldest first, with the instant each was recorded.
     pub(super) events: VecDeque<(Instant, Event)>,
     /// Set once the session has ended: it vanishes at that instant.
     pub(super) expires: Option<Instant>,
+    /// How many times its lease was taken over after its owner lost it.
+    pub(super) takeovers: u32,
+    /// Its owners' notes, oldest first, at most [`RUN_LOG_LINES`](crate::store::RUN_LOG_LINES).
+    pub(super) run_log: VecDeque<String>,
+}
+
+impl Now {
+    /// The instant `ms` milliseconds from now: when a lease granted now runs out.
+    pub(super) fn after(self, ms: u64) -> Instant {
+        self.at + Duration::from_millis(ms)
+    }
 }
 
 impl Video {
@@ -66,7 +77,7 @@ impl Video {
         self.lease = Some(Held {
             session_id: session_id.clone(),
             token: self.token,
-            deadline: now.at + Duration::from_millis(ttl_ms),
+            deadline: now.after(ttl_ms),
         });
         Lease {
             session_id: session_id.clone(),
@@ -77,6 +88,17 @@ impl Video {
 }
 
 impl Session {
+    /// A session that has recorded nothing yet.
+    pub(super) fn new(snapshot: Snapshot) -> Self {
+        Self {
+            snapshot,
+            events: VecDeque::new(),
+            expires: None,
+            takeovers: 0,
+            run_log: VecDeque::new(),
+        }
+    }
+
     /// False once an ended session's time has passed, though it may not be swept yet.
     pub(super) fn is_live(&self, now: Now) -> bool {
         self.expires.is_none_or(|at| at > now.at)

@@ -1,12 +1,14 @@
 //! The embedded store's operations, free of locking and clocks so that every rule
-//! can be exercised at a chosen time.
+//! can be exercised at a chosen time. The lease steps (takeover, hand-over, run log)
+//! are in `state/leases.rs`.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde_json::Map;
 
 use super::entries::{Now, Session, Video, clamp_progress, live, text};
+use super::index::LeaseIndex;
 use crate::session::{Event, EventKind, Failure, SessionId, Snapshot, Status, Update};
 use crate::store::{
     Cancel, Claim, ClaimRequest, EventPage, FeedMessage, Inbox, Lease, Retention, StoreError, wire,
@@ -22,6 +24,8 @@ pub(super) struct State {
     inbox: Inbox,
     videos: HashMap<String, Video>,
     sessions: HashMap<SessionId, Session>,
+    /// The lease deadline of every queued or processing session.
+    leases: LeaseIndex,
     subscribed: HashSet<SessionId>,
     next_sweep: Instant,
 }
@@ -33,6 +37,7 @@ impl State {
             inbox,
             videos: HashMap::new(),
             sessions: HashMap::new(),
+            leases: LeaseIndex::default(),
             subscribed: HashSet::new(),
             next_sweep: now.at + SWEEP_EVERY,
         }
@@ -54,8 +59,8 @@ impl State {
                 return Claim::Finished(snapshot.clone());
             }
             if !snapshot.status.is_terminal() {
-                let lease = video.grant(&snapshot.session_id, path, request.lease_ttl_ms, now);
-                return Claim::TakenOver(lease, snapshot.clone());
+                // Its owner is gone; only `take_over` gives it a new one.
+                return Claim::Running(snapshot.clone());
             }
         }
         let id = request.new_id.clone();
@@ -66,25 +71,22 @@ impl State {
         } else {
             Status::Processing
         };
-        let mut session = Session {
-            snapshot: Snapshot {
-                session_id: id.clone(),
-                video_path: path.clone(),
-                status,
-                progress: 0.0,
-                seq: 0,
-                updated_ms: now.ms,
-                result: None,
-                error: None,
-                checkpoint: None,
-            },
-            events: VecDeque::new(),
-            expires: None,
-        };
+        let mut session = Session::new(Snapshot {
+            session_id: id.clone(),
+            video_path: path.clone(),
+            status,
+            progress: 0.0,
+            seq: 0,
+            updated_ms: now.ms,
+            result: None,
+            error: None,
+            checkpoint: None,
+        });
         let tail = wire::event_tail(&id, path, status, &Map::new());
         let event = session.record(EventKind::Started, &tail, now, &self.retention);
         let snapshot = session.snapshot.clone();
         sessions.insert(id.clone(), session);
+        self.leases.set(&id, Some(now.after(request.lease_ttl_ms)));
         self.publish(&id, event);
         Claim::Created(lease, snapshot)
     }
@@ -95,7 +97,8 @@ impl State {
         };
         let current = video.holds(lease, now);
         if let Some(held) = video.lease.as_mut().filter(|_| current) {
-            held.deadline = now.at + Duration::from_millis(ttl_ms);
+            held.deadline = now.after(ttl_ms);
+            self.leases.set(&lease.session_id, Some(held.deadline));
         }
         current
     }
@@ -133,7 +136,8 @@ impl State {
                 _ => {}
             }
             video.lease = None;
-            session.expires = Some(now.at + Duration::from_millis(self.retention.ended_ttl_ms));
+            session.expires = Some(now.after(self.retention.ended_ttl_ms));
+            self.leases.remove(&lease.session_id);
         }
         let tail = wire::update_tail(&lease.session_id, &lease.video_path, update);
         let event = session.record(update.kind, &tail, now, &self.retention);
@@ -161,7 +165,8 @@ impl State {
             }
         }
         snapshot.status = Status::Cancelled;
-        session.expires = Some(now.at + Duration::from_millis(self.retention.ended_ttl_ms));
+        self.leases.remove(id);
+        session.expires = Some(now.after(self.retention.ended_ttl_ms));
         let tail = wire::event_tail(id, &snapshot.video_path, Status::Cancelled, &Map::new());
         let event = session.record(EventKind::Cancelled, &tail, now, &self.retention);
         self.publish(id, event.clone());
@@ -218,11 +223,13 @@ impl State {
             return;
         }
         self.next_sweep = now.at + SWEEP_EVERY;
-        let (videos, subscribed) = (&mut self.videos, &mut self.subscribed);
+        let (videos, subscribed, leases) =
+            (&mut self.videos, &mut self.subscribed, &mut self.leases);
         self.sessions.retain(|id, session| {
             let keep = session.is_live(now);
             if !keep {
                 subscribed.remove(id);
+                leases.remove(id);
                 if let Some(video) = videos.get_mut(&session.snapshot.video_path)
                     && video.latest.as_ref() == Some(id)
                 {
@@ -234,5 +241,6 @@ impl State {
     }
 }
 
+mod leases;
 #[cfg(test)]
 mod tests;

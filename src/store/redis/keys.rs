@@ -54,6 +54,27 @@ impl Keys {
         self.of_session(id, "c")
     }
 
+    /// The session's run log: who ran it, from when to when, one line each.
+    pub fn run_log(&self, id: &SessionId) -> String {
+        self.of_session(id, "r")
+    }
+
+    /// The lease-deadline index: a sorted set of running session ids, each scored
+    /// with its lease's deadline in ms by Redis's clock (0 once handed over).
+    ///
+    /// Not hash-tagged: in Redis Cluster it lives in another slot than the keys of
+    /// the sessions, so the scripts that maintain it will have to stop touching it
+    /// there (a later change); on a single Redis it is kept exactly in step.
+    pub fn leases(&self) -> String {
+        format!("{}:leases", self.prefix)
+    }
+
+    /// The channel on which every hand-over is announced, with the session id as the
+    /// message.
+    pub fn handover(&self) -> String {
+        format!("{}:handover", self.prefix)
+    }
+
     /// The session whose channel this is; `None` for any other name.
     pub fn session_of_channel(&self, channel: &str) -> Option<SessionId> {
         let rest = channel
@@ -92,6 +113,7 @@ mod tests {
         assert_eq!(keys.session(&id), format!("{base}s:{id}"));
         assert_eq!(keys.events(&id), format!("{base}e:{id}"));
         assert_eq!(keys.channel(&id), format!("{base}c:{id}"));
+        assert_eq!(keys.run_log(&id), format!("{base}r:{id}"));
         assert_eq!(
             keys.session(&id),
             format!("t1:{{{}}}:s:{}", id.tag(), id.as_str())
@@ -112,6 +134,7 @@ mod tests {
             Keys::new("p").channel(&id),
             format!("p:q:{{{}}}:c:{}", other.tag(), id),
             format!("{}x", keys.channel(&id)),
+            keys.handover(),
             String::new(),
         ] {
             assert_eq!(keys.session_of_channel(&bad), None, "{bad}");

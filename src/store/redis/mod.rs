@@ -1,11 +1,16 @@
 //! The Redis store: every atomic step one Lua script; live events over pub/sub.
 //!
 //! All keys of a video and of its sessions share the video's hash tag (see [`Keys`]),
-//! so each script touches one Redis Cluster slot. The scripts live in `scripts/*.lua`,
-//! each stating its KEYS, ARGV and guarantees; `scripts.rs` fills them in.
+//! so each script touches one Redis Cluster slot, but for the one index of lease
+//! deadlines (`<prefix>:leases`) that the lease-changing scripts keep in step: in
+//! Redis Cluster it lives in another slot, so cluster mode will have to maintain it
+//! outside the scripts. The scripts live in `scripts/*.lua`, each stating its KEYS,
+//! ARGV and guarantees; `scripts.rs` fills them in, and `leases.rs` runs the lease
+//! steps (takeover, hand-over, run log).
 
 mod feed;
 mod keys;
+mod leases;
 mod reply;
 mod scripts;
 mod subscriber;
@@ -22,7 +27,9 @@ pub use keys::Keys;
 
 use self::reply::{Reply, corrupt};
 use super::wire::{event_json, event_tail, format_progress, update_tail};
-use super::{Cancel, Claim, ClaimRequest, EventPage, Lease, Retention, Store, StoreError};
+use super::{
+    Cancel, Claim, ClaimRequest, EventPage, Lease, Retention, Store, StoreError, TakeOver,
+};
 use crate::session::{Event, EventKind, SessionId, Snapshot, Status, Update, VideoTag};
 
 /// How long to wait for a pooled connection, or to open one.
@@ -127,19 +134,13 @@ impl Store for RedisStore {
         match outcome.as_str() {
             "running" => Ok(Claim::Running(snapshot)),
             "finished" => Ok(Claim::Finished(snapshot)),
-            "taken_over" => Ok(Claim::TakenOver(lease, snapshot)),
             "created" => Ok(Claim::Created(lease, snapshot)),
             other => Err(corrupt(format_args!("claim outcome {other:?}"))),
         }
     }
 
     async fn renew(&self, lease: &Lease, ttl_ms: u64) -> Result<bool, StoreError> {
-        let mut conn = self.conn().await?;
-        let renewed: i64 = scripts::renew(&self.keys, lease, ttl_ms)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(from_redis)?;
-        Ok(renewed == 1)
+        self.flag(scripts::renew(&self.keys, lease, ttl_ms)).await
     }
 
     async fn append(&self, lease: &Lease, update: &Update) -> Result<Event, StoreError> {
@@ -220,5 +221,31 @@ impl Store for RedisStore {
             .await
             .map(drop)
             .map_err(from_redis)
+    }
+
+    async fn expired_leases(&self, limit: usize) -> Result<Vec<SessionId>, StoreError> {
+        self.expired(limit).await
+    }
+
+    async fn take_over(
+        &self,
+        id: &SessionId,
+        owner: &str,
+        lease_ttl_ms: u64,
+        max_takeovers: u32,
+    ) -> Result<TakeOver, StoreError> {
+        self.take(id, owner, lease_ttl_ms, max_takeovers).await
+    }
+
+    async fn hand_over(&self, lease: &Lease) -> Result<bool, StoreError> {
+        self.hand(lease).await
+    }
+
+    async fn note_run(&self, lease: &Lease, note: &str) -> Result<(), StoreError> {
+        self.note(lease, note).await
+    }
+
+    async fn run_log(&self, id: &SessionId) -> Result<Vec<String>, StoreError> {
+        self.log(id).await
     }
 }

@@ -1,6 +1,9 @@
 //! The Lua scripts of the Redis store, one per atomic step, and the KEYS/ARGV layout
 //! of each call. The scripts are compiled in from `scripts/*.lua` and hashed once;
-//! `invoke_async` runs them with EVALSHA and loads them again on NOSCRIPT.
+//! `invoke_async` runs them with EVALSHA and loads them again on NOSCRIPT. The calls
+//! of the session steps are here, those of the lease steps in `scripts/leases.rs`.
+
+mod leases;
 
 use std::sync::LazyLock;
 
@@ -20,15 +23,35 @@ macro_rules! with_helpers {
     };
 }
 
-static CLAIM: LazyLock<Script> = LazyLock::new(|| Script::new(with_helpers!("claim.lua")));
-static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("scripts/renew.lua")));
-static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(with_helpers!("append.lua")));
-static CANCEL: LazyLock<Script> = LazyLock::new(|| Script::new(with_helpers!("cancel.lua")));
-static READ: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("scripts/read.lua")));
+macro_rules! alone {
+    ($file:literal) => {
+        include_str!(concat!("scripts/", $file))
+    };
+}
+
+macro_rules! script {
+    ($name:ident, $how:ident!($file:literal)) => {
+        static $name: LazyLock<Script> = LazyLock::new(|| Script::new($how!($file)));
+    };
+}
+
+script!(CLAIM, with_helpers!("claim.lua"));
+script!(RENEW, with_helpers!("renew.lua"));
+script!(APPEND, with_helpers!("append.lua"));
+script!(CANCEL, with_helpers!("cancel.lua"));
+script!(READ, alone!("read.lua"));
+script!(TAKE_OVER, with_helpers!("take_over.lua"));
+script!(HAND_OVER, alone!("hand_over.lua"));
+script!(NOTE_RUN, alone!("note_run.lua"));
+script!(EXPIRED, alone!("expired.lua"));
+
+pub use leases::{GiveUp, expired, hand_over, note_run, take_over};
 
 /// Every script, for loading them all up front.
-pub fn all() -> [&'static Script; 5] {
-    [&CLAIM, &RENEW, &APPEND, &CANCEL, &READ]
+pub fn all() -> [&'static Script; 9] {
+    [
+        &CLAIM, &RENEW, &APPEND, &CANCEL, &READ, &TAKE_OVER, &HAND_OVER, &NOTE_RUN, &EXPIRED,
+    ]
 }
 
 /// `claim.lua` for a request whose new id carries its video's tag.
@@ -46,6 +69,7 @@ pub fn claim(
         .key(keys.session(id))
         .key(keys.events(id))
         .key(keys.channel(id))
+        .key(keys.leases())
         .arg(keys.base(tag))
         .arg(id.as_str())
         .arg(&request.video_path)
@@ -62,8 +86,10 @@ pub fn renew(keys: &Keys, lease: &Lease, ttl_ms: u64) -> ScriptInvocation<'stati
     let id = &lease.session_id;
     let mut call = RENEW.prepare_invoke();
     call.key(keys.lock(id.tag()))
-        .arg(format!("{}:{id}", lease.token))
-        .arg(ttl_ms.max(1));
+        .key(keys.leases())
+        .arg(lock_value(lease))
+        .arg(ttl_ms.max(1))
+        .arg(id.as_str());
     call
 }
 
@@ -84,6 +110,8 @@ pub fn append(
         .key(keys.events(id))
         .key(keys.channel(id))
         .key(keys.latest(id.tag()))
+        .key(keys.run_log(id))
+        .key(keys.leases())
         .arg(id.as_str())
         .arg(lease.token)
         .arg(update.kind.name())
@@ -111,6 +139,8 @@ pub fn cancel(
         .key(keys.lock(tag))
         .key(keys.fence(tag))
         .key(keys.latest(tag))
+        .key(keys.run_log(id))
+        .key(keys.leases())
         .arg(id.as_str())
         .arg(tail)
         .arg(&retention_args(retention)[..]);
@@ -125,6 +155,11 @@ pub fn read(keys: &Keys, id: &SessionId, after: u64, limit: usize) -> ScriptInvo
         .arg(after.saturating_add(1))
         .arg(limit);
     call
+}
+
+/// The lock's value while `lease` is current: `"<token>:<session id>"`.
+fn lock_value(lease: &Lease) -> String {
+    format!("{}:{}", lease.token, lease.session_id)
 }
 
 fn flag(set: bool) -> &'static str {

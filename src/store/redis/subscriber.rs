@@ -1,5 +1,6 @@
 //! The task behind [`super::RedisFeed`]: owns the pub/sub connection, applies
 //! subscription requests in order, forwards messages to the inbox, and reconnects.
+//! The hand-over channel is subscribed on every connection, whatever the requests.
 
 mod requests;
 
@@ -50,6 +51,8 @@ enum Stop {
 pub struct Subscriber {
     client: Client,
     keys: Keys,
+    /// The hand-over channel's name, subscribed on every connection.
+    handover: String,
     inbox: Inbox,
     commands: mpsc::UnboundedReceiver<Command>,
     /// Sessions whose channel is (or, once connected, will be) subscribed.
@@ -70,6 +73,7 @@ impl Subscriber {
     ) -> Self {
         Self {
             client,
+            handover: keys.handover(),
             keys,
             inbox,
             commands,
@@ -132,7 +136,10 @@ impl Subscriber {
     async fn try_connect(&self) -> Result<(PubSubSink, PubSubStream), Trouble> {
         let pubsub = timed(self.client.get_async_pubsub()).await?;
         let (mut sink, stream) = pubsub.split();
-        let channels: Vec<String> = self.active.iter().map(|id| self.keys.channel(id)).collect();
+        let sessions = self.active.iter().map(|id| self.keys.channel(id));
+        let channels: Vec<String> = std::iter::once(self.keys.handover())
+            .chain(sessions)
+            .collect();
         for chunk in channels.chunks(BATCH) {
             timed(sink.subscribe(chunk)).await?;
         }
@@ -187,34 +194,47 @@ impl Subscriber {
         }
     }
 
-    /// Forwards a message of an active session; false once the inbox is closed.
+    /// Forwards a message of an active session, or a hand-over notice; false once the
+    /// inbox is closed.
     fn deliver(&mut self, message: &Msg) -> bool {
         let channel = message.get_channel_name();
-        let parsed = parse_message(message.get_payload_bytes());
-        match (self.keys.session_of_channel(channel), parsed) {
-            (Some(id), Some((seq, kind, json))) => {
-                !self.active.contains(&id)
-                    || self
-                        .inbox
-                        .send(FeedMessage::Event(id, Event { seq, kind, json }))
-                        .is_ok()
-            }
-            _ => {
-                self.dropped += 1;
-                if self
-                    .last_warning
-                    .is_none_or(|at| at.elapsed() >= WARN_EVERY)
-                {
-                    tracing::warn!(
-                        channel,
-                        dropped = self.dropped,
-                        "dropped malformed feed messages"
-                    );
-                    self.last_warning = Some(Instant::now());
-                    self.dropped = 0;
+        let payload = message.get_payload_bytes();
+        let forward = if channel == self.handover {
+            let id = std::str::from_utf8(payload).ok().and_then(SessionId::parse);
+            id.map(FeedMessage::HandedOver)
+        } else {
+            let id = self.keys.session_of_channel(channel);
+            match (id, parse_message(payload)) {
+                (Some(id), Some(_)) if !self.active.contains(&id) => return true,
+                (Some(id), Some((seq, kind, json))) => {
+                    Some(FeedMessage::Event(id, Event { seq, kind, json }))
                 }
+                _ => None,
+            }
+        };
+        match forward {
+            Some(message) => self.inbox.send(message).is_ok(),
+            None => {
+                self.dropped_malformed(channel);
                 true
             }
+        }
+    }
+
+    /// Counts a dropped message, warning at most once per [`WARN_EVERY`].
+    fn dropped_malformed(&mut self, channel: &str) {
+        self.dropped += 1;
+        if self
+            .last_warning
+            .is_none_or(|at| at.elapsed() >= WARN_EVERY)
+        {
+            tracing::warn!(
+                channel,
+                dropped = self.dropped,
+                "dropped malformed feed messages"
+            );
+            self.last_warning = Some(Instant::now());
+            self.dropped = 0;
         }
     }
 }

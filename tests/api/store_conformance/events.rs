@@ -162,7 +162,7 @@ pub async fn feed_delivers_appended_events_in_order_until_unsubscribed(make: Mak
                 assert_eq!(from, id);
                 assert_eq!((got.seq, &got.json), (sent.seq, &sent.json));
             }
-            FeedMessage::Resync => panic!("unexpected Resync"),
+            other => panic!("unexpected {other:?}"),
         }
     }
 
@@ -202,6 +202,10 @@ pub async fn ended_sessions_expire_after_their_ttl(make: Make) {
     let (lease, ended) = created(store, &request("a.mp4")).await;
     let (_, running) = created(store, &request("b.mp4")).await;
     store
+        .note_run(&lease, "ran on conformance")
+        .await
+        .expect("note_run");
+    store
         .append(&lease, &Update::complete(json!({})))
         .await
         .expect("complete");
@@ -211,6 +215,8 @@ pub async fn ended_sessions_expire_after_their_ttl(make: Make) {
     assert_eq!(read_snapshot(store, &ended.session_id).await, None);
     let page = read_page(store, &ended.session_id, 0, 10).await;
     assert!(page.events.is_empty(), "events outlived their session");
+    let log = store.run_log(&ended.session_id).await.expect("run_log");
+    assert!(log.is_empty(), "the run log outlived its session: {log:?}");
     assert!(read_snapshot(store, &running.session_id).await.is_some());
     match store.claim(&request("a.mp4")).await.expect("claim") {
         Claim::Created(_, snapshot) => assert_ne!(snapshot.session_id, ended.session_id),

@@ -1,7 +1,5 @@
 //! Checks of claiming, fencing, ending and cancelling sessions.
 
-use std::time::Duration;
-
 use reprise::session::{EventKind, Failure, SessionId, Status, Update, VideoTag};
 use reprise::store::{Cancel, Claim};
 use serde_json::json;
@@ -88,55 +86,6 @@ pub async fn concurrent_claims_create_exactly_one_session(make: Make) {
         running.iter().all(|id| *id == created[0]),
         "claims saw different sessions"
     );
-}
-
-pub async fn stale_owner_is_fenced_after_takeover(make: Make) {
-    let backend = make(KEEP_ALL).await;
-    let store = &*backend.store;
-    let (a, _) = created(store, &request("a.mp4")).await;
-    let checkpointed = Update::progress(20.0, Default::default(), Some("frame=480".into()));
-    store
-        .append(&a, &checkpointed)
-        .await
-        .expect("append under a live lease");
-    assert!(
-        store.renew(&a, 1).await.expect("renew"),
-        "a live lease renews"
-    );
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    assert_fenced(store, &a, "an expired lease").await;
-
-    let (b, taken) = match store.claim(&request("a.mp4")).await.expect("claim") {
-        Claim::TakenOver(lease, snapshot) => (lease, snapshot),
-        other => panic!("expected TakenOver, got {other:?}"),
-    };
-    assert!(
-        b.token > a.token,
-        "token {} does not supersede {}",
-        b.token,
-        a.token
-    );
-    assert_eq!(
-        (&b.session_id, &taken.session_id),
-        (&a.session_id, &a.session_id)
-    );
-    assert_eq!(
-        (taken.seq, taken.progress, taken.status),
-        (2, 20.0, Status::Processing)
-    );
-    assert_eq!(taken.checkpoint.as_deref(), Some("frame=480"));
-
-    assert_fenced(store, &a, "a superseded lease").await;
-
-    let next = store
-        .append(&b, &progress(30.0))
-        .await
-        .expect("append by the new owner");
-    assert_eq!(next.seq, 3);
-    assert!(matches!(
-        store.claim(&request("a.mp4")).await,
-        Ok(Claim::Running(_))
-    ));
 }
 
 pub async fn terminal_append_releases_the_lease(make: Make) {

@@ -1,6 +1,7 @@
--- common.lua: helpers prepended (at compile time) to claim.lua, append.lua and cancel.lua,
--- so each of those is still one script run atomically. No KEYS/ARGV of its own: every
--- function takes the keys it touches, which its caller received in KEYS.
+-- common.lua: helpers prepended (at compile time) to every script that writes events or
+-- lease deadlines (see scripts.rs), so each is still one script run atomically. No
+-- KEYS/ARGV of its own: every function takes the keys it touches, which its caller
+-- received in KEYS.
 
 -- Redis server time in ms since the Unix epoch, as a decimal string.
 local function now_ms()
@@ -9,12 +10,20 @@ local function now_ms()
 end
 
 -- Adds event `seq` to `stream` as entry "<seq>-0" with fields k (event name),
--- d (payload) and t (ts), and returns the payload. It is the first write of its caller:
--- if the entry cannot be added (its ID is not new), nothing has been written yet.
-local function record(stream, seq, kind, progress, ts, tail)
+-- d (payload), t (ts) and o (the writer's fencing token; 0 for a write made under no
+-- lease, such as a cancel), and returns the payload. It is the first write of its
+-- caller: if the entry cannot be added (its ID is not new), nothing has been written yet.
+local function record(stream, seq, kind, progress, ts, tail, token)
   local payload = '{"seq":' .. seq .. ',"progress":' .. progress .. ',"ts":' .. ts .. ',' .. tail
-  redis.call('XADD', stream, seq .. '-0', 'k', kind, 'd', payload, 't', ts)
+  redis.call('XADD', stream, seq .. '-0', 'k', kind, 'd', payload, 't', ts, 'o', token)
   return payload
+end
+
+-- Sets session `id`'s score in the lease-deadline `index` to `now` + `ms` (both ms).
+-- The index is not hash-tagged: in Redis Cluster it lives in another slot than the
+-- session's keys, so for cluster mode its upkeep will have to move out of the scripts.
+local function lease_deadline(index, id, now, ms)
+  redis.call('ZADD', index, tonumber(now) + tonumber(ms), id)
 end
 
 -- Publishes a recorded event on the session's channel as "<seq> <name> <payload>".
@@ -39,10 +48,13 @@ local function trim(stream, seq, keep, ms, now)
   end
 end
 
--- Keeps an ended session's hash and stream, and the video's latest pointer when it
--- still names the session, for `ttl` ms more.
-local function expire_ended(hash, stream, latest, id, ttl)
+-- Keeps an ended session's hash, stream and run log, and the video's latest pointer
+-- when it still names the session, for `ttl` ms more; drops the session from the
+-- lease-deadline `index`, since an ended session has no lease to take over.
+local function expire_ended(hash, stream, log, latest, index, id, ttl)
   redis.call('PEXPIRE', hash, ttl)
   redis.call('PEXPIRE', stream, ttl)
+  redis.call('PEXPIRE', log, ttl)
   if redis.call('GET', latest) == id then redis.call('PEXPIRE', latest, ttl) end
+  redis.call('ZREM', index, id)
 end

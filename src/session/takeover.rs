@@ -1,0 +1,115 @@
+//! Takes over sessions whose owner is gone: on a timer (expired leases, from the
+//! store's deadline index) and at once when a draining instance hands one over.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::{Failure, Runner, SessionId, Update};
+use crate::media::{MediaRoot, VideoPath};
+use crate::metrics::Metrics;
+use crate::store::{Store, TakeOver};
+use crate::telemetry::Outage;
+
+/// Settings of the takeover loop.
+pub struct TakeoverSettings {
+    pub store: Arc<dyn Store>,
+    pub runner: Runner,
+    pub media: MediaRoot,
+    pub metrics: Arc<Metrics>,
+    pub instance: String,
+    pub lease_ttl: Duration,
+    pub scan_every: Duration,
+    pub max_takeovers: u32,
+}
+
+/// A handle to the takeover loop. Cheap to clone.
+#[derive(Clone)]
+pub struct Takeover {
+    nudges: mpsc::UnboundedSender<SessionId>,
+}
+
+impl Takeover {
+    /// Starts the loop; it ends when `stop` is cancelled.
+    pub fn spawn(settings: TakeoverSettings, stop: CancellationToken) -> Self {
+        let (nudges, inbox) = mpsc::unbounded_channel();
+        tokio::spawn(settings.run(inbox, stop));
+        Self { nudges }
+    }
+
+    /// Asks for an immediate takeover attempt of a session that was handed over.
+    pub fn nudge(&self, id: SessionId) {
+        let _ = self.nudges.send(id);
+    }
+}
+
+impl TakeoverSettings {
+    async fn run(self, mut nudges: mpsc::UnboundedReceiver<SessionId>, stop: CancellationToken) {
+        let mut outage = Outage::default();
+        loop {
+            let jitter = self.scan_every.mul_f64(rand::random::<f64>() * 0.2);
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                Some(id) = nudges.recv() => self.try_take(&id, &mut outage).await,
+                _ = tokio::time::sleep(self.scan_every + jitter) => self.scan(&mut outage).await,
+            }
+        }
+    }
+
+    async fn scan(&self, outage: &mut Outage) {
+        let free = self.runner.free_slots();
+        if free == 0 {
+            return;
+        }
+        match self.store.expired_leases(free).await {
+            Ok(expired) => {
+                outage.recovered("looking for expired leases");
+                for id in expired {
+                    self.try_take(&id, outage).await;
+                }
+            }
+            Err(error) => outage.failed("looking for expired leases", &error),
+        }
+    }
+
+    async fn try_take(&self, id: &SessionId, outage: &mut Outage) {
+        if self.runner.is_full() {
+            return;
+        }
+        let ttl_ms = self.lease_ttl.as_millis() as u64;
+        match self
+            .store
+            .take_over(id, &self.instance, ttl_ms, self.max_takeovers)
+            .await
+        {
+            Ok(TakeOver::Taken(lease, snapshot)) => {
+                Metrics::bump(&self.metrics.sessions_taken_over);
+                info!(session_id = %id, progress = snapshot.progress, seq = snapshot.seq, "took the session over");
+                match VideoPath::parse(&self.media, &snapshot.video_path) {
+                    Ok(video) => self.runner.spawn(lease, *snapshot, video),
+                    Err(error) => {
+                        warn!(session_id = %id, %error, "the video is not available here; failing the session");
+                        let failure = Failure {
+                            code: "processing_failed".into(),
+                            message: format!("the video can no longer be read: {error}"),
+                        };
+                        if let Err(error) =
+                            self.store.append(&lease, &Update::failed(failure)).await
+                        {
+                            warn!(session_id = %id, %error, "could not record the failure");
+                        }
+                    }
+                }
+            }
+            Ok(TakeOver::GaveUp(_)) => {
+                Metrics::bump(&self.metrics.takeover_gave_up);
+                warn!(session_id = %id, max = self.max_takeovers, "session kept losing its owner; it failed");
+            }
+            Ok(TakeOver::NotNeeded) => {}
+            Err(error) => outage.failed("taking a session over", &error),
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The lease steps of the Redis store: the scan of expired leases, takeover,
+//! hand-over and the run log, each one script (or one read).
+
+use redis::Value;
+
+use super::reply::{self, Reply, corrupt};
+use super::scripts::{self, GiveUp};
+use super::{RedisStore, from_redis, recorded};
+use crate::session::{EventKind, SessionId, Update};
+use crate::store::give_up_failure;
+use crate::store::wire::update_tail;
+use crate::store::{Lease, Store, StoreError, TakeOver};
+
+impl RedisStore {
+    /// See [`Store::expired_leases`]: one read-only script, timed by Redis's clock.
+    pub(super) async fn expired(&self, limit: usize) -> Result<Vec<SessionId>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let members = self.run(scripts::expired(&self.keys, limit)).await?;
+        let mut expired = Vec::with_capacity(limit);
+        for member in members.rest() {
+            let member = reply::text(member)?;
+            match SessionId::parse(&member) {
+                Some(id) => expired.push(id),
+                None => tracing::warn!(member, "lease index holds a malformed session id"),
+            }
+        }
+        Ok(expired)
+    }
+
+    /// See [`Store::take_over`]. Reads the session first, for the video path that the
+    /// give-up event names (it never changes, and a missing session stays missing).
+    pub(super) async fn take(
+        &self,
+        id: &SessionId,
+        owner: &str,
+        lease_ttl_ms: u64,
+        max_takeovers: u32,
+    ) -> Result<TakeOver, StoreError> {
+        let failure = give_up_failure(max_takeovers);
+        let tail = match self.snapshot(id).await? {
+            Some(snapshot) => {
+                update_tail(id, &snapshot.video_path, &Update::failed(failure.clone()))
+            }
+            None => String::new(),
+        };
+        let give_up = GiveUp {
+            tail: &tail,
+            failure: &failure,
+        };
+        let limits = (lease_ttl_ms, max_takeovers);
+        let call = scripts::take_over(&self.keys, id, owner, limits, give_up, self.retention);
+        let mut reply = self.run(call).await?;
+        match reply.text()?.as_str() {
+            "taken" => {
+                let token = reply.number()?;
+                let snapshot = reply::snapshot(&reply.hash()?)?;
+                let lease = Lease {
+                    session_id: id.clone(),
+                    video_path: snapshot.video_path.clone(),
+                    token,
+                };
+                Ok(TakeOver::Taken(lease, Box::new(snapshot)))
+            }
+            "gave_up" => recorded(&mut reply, EventKind::Failed, &tail).map(TakeOver::GaveUp),
+            "not_needed" => Ok(TakeOver::NotNeeded),
+            other => Err(corrupt(format_args!("take_over of {id}: {other}"))),
+        }
+    }
+
+    /// See [`Store::hand_over`].
+    pub(super) async fn hand(&self, lease: &Lease) -> Result<bool, StoreError> {
+        self.flag(scripts::hand_over(&self.keys, lease)).await
+    }
+
+    /// See [`Store::note_run`].
+    pub(super) async fn note(&self, lease: &Lease, note: &str) -> Result<(), StoreError> {
+        match self
+            .flag(scripts::note_run(&self.keys, lease, note))
+            .await?
+        {
+            true => Ok(()),
+            false => Err(StoreError::Fenced),
+        }
+    }
+
+    /// See [`Store::run_log`].
+    pub(super) async fn log(&self, id: &SessionId) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn().await?;
+        let lines: Value = redis::cmd("LRANGE")
+            .arg(self.keys.run_log(id))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut conn)
+            .await
+            .map_err(from_redis)?;
+        Reply::new(lines)?.rest().map(reply::text).collect()
+    }
+
+    /// Runs a script that answers 1 (done) or 0 (refused, nothing changed).
+    pub(super) async fn flag(&self, call: redis::ScriptInvocation<'_>) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let done: i64 = call.invoke_async(&mut conn).await.map_err(from_redis)?;
+        Ok(done == 1)
+    }
+}

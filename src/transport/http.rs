@@ -29,7 +29,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
             axum::Json(json!({ "status": "ready", "store": state.store_kind })).into_response()
         }
         Err(error) => {
-            tracing::warn!(%error, "not ready");
+            tracing::debug!(%error, "not ready");
             let body = json!({ "status": "unavailable", "store": state.store_kind, "code": "unavailable" });
             (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
         }

@@ -4,6 +4,7 @@ mod bad_input;
 mod cancel;
 mod claim;
 mod delivery;
+mod faults;
 mod health;
 mod helpers;
 mod paths;

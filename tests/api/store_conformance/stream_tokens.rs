@@ -82,12 +82,22 @@ async fn redis_stream_entries_carry_their_writers_token() {
         "an ended session is indexed"
     );
     let tokens = writer_tokens(&mut conn, &keys, &id).await;
-    let expected = [first.token, first.token, second.token, third.token, 0];
-    assert_eq!(tokens, expected);
+    let expected = [
+        first.token,
+        first.token,
+        second.token,
+        third.token,
+        third.token + 1,
+    ];
+    assert_eq!(tokens, expected, "giving up writes under a fresh token");
     assert!(first.token < second.token && second.token < third.token);
 
     let (lease, other) = created(&store, &request("b.mp4")).await;
     store.cancel(&other.session_id).await.expect("cancel");
     let tokens = writer_tokens(&mut conn, &keys, &other.session_id).await;
-    assert_eq!(tokens, [lease.token, 0], "cancel writes under no lease");
+    assert_eq!(
+        tokens,
+        [lease.token, lease.token + 1],
+        "cancel writes under the moved-on fence"
+    );
 }

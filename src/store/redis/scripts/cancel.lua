@@ -10,7 +10,7 @@
 -- {"unknown"} without a session hash, or {"corrupt"} when its seq is unreadable.
 -- Guarantees: atomic; the fence moves on and the session's lock (if it holds it) is
 -- deleted, so the owner's next write is fenced; progress is kept; the event is seq + 1,
--- recorded with writer token 0 (no lease); the session leaves the index.
+-- recorded under the moved-on fence as its writer token; the session leaves the index.
 local id = ARGV[1]
 local stored = redis.call('HMGET', KEYS[1], 'seq', 'progress', 'status')
 local status = stored[3]
@@ -24,8 +24,8 @@ if not seq then return {'corrupt'} end
 seq = seq + 1
 local progress, now = stored[2], now_ms()
 if not tonumber(progress) then progress = '0.0' end
-local payload = record(KEYS[2], seq, 'processing_cancelled', progress, now, ARGV[2], 0)
-redis.call('INCR', KEYS[5])
+local token = redis.call('INCR', KEYS[5])
+local payload = record(KEYS[2], seq, 'processing_cancelled', progress, now, ARGV[2], token)
 local lock = redis.call('GET', KEYS[4])
 if lock and string.sub(lock, -(#id + 1)) == ':' .. id then redis.call('DEL', KEYS[4]) end
 redis.call('HSET', KEYS[1], 'seq', seq, 'progress', progress, 'status', 'cancelled',

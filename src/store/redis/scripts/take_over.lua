@@ -21,7 +21,8 @@
 -- Guarantees: atomic; a takeover happens only while no lock exists, counts itself in
 -- the hash's `takeovers`, moves the fence on (so every earlier owner is fenced) and
 -- indexes the new deadline, now + TTL; giving up is exactly a terminal append by no
--- lease: event seq + 1 with progress kept and writer token 0, error fields set,
+-- lease: event seq + 1 with progress kept, written under a fresh fencing token (so
+-- writer tokens along the stream never go down), error fields set,
 -- published, the session expiring as ended and out of the index.
 local id = ARGV[1]
 local stored = redis.call('HMGET', KEYS[4], 'seq', 'progress', 'status', 'takeovers')
@@ -45,7 +46,8 @@ if (tonumber(stored[4]) or 0) >= tonumber(ARGV[4]) then
   seq = seq + 1
   local progress = stored[2]
   if not tonumber(progress) then progress = '0.0' end
-  local payload = record(KEYS[5], seq, 'processing_error', progress, now, ARGV[5], 0)
+  local token = redis.call('INCR', KEYS[2])
+  local payload = record(KEYS[5], seq, 'processing_error', progress, now, ARGV[5], token)
   redis.call('HSET', KEYS[4], 'seq', seq, 'progress', progress, 'status', 'failed',
     'updated_ms', now, 'error_code', ARGV[6], 'error_message', ARGV[7])
   trim(KEYS[5], seq, tonumber(ARGV[8]), tonumber(ARGV[9]), now)

@@ -1,0 +1,18 @@
+//! Fault injection against real `reprise` processes sharing one Redis: an owner
+//! killed, frozen past its lease, cut off from Redis, or drained with SIGTERM, and
+//! Redis itself restarted. Every test ends by checking, from what Redis recorded,
+//! that no video had two owners at once and that no watcher missed or repeated an
+//! event.
+
+mod cluster;
+mod cut_off;
+mod drain;
+mod give_up;
+mod history;
+mod instance;
+mod invariants;
+mod kill_owner;
+mod redis_proc;
+mod redis_restart;
+mod stop_owner;
+mod watcher;

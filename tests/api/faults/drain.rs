@@ -1,0 +1,85 @@
+//! SIGTERM drains: the instance hands its runs over (another instance continues at
+//! once, not after the lease TTL), closes its sockets, and exits 0 within the grace
+//! period; its watchers rejoin elsewhere and miss nothing.
+
+use std::time::{Duration, Instant};
+
+use super::cluster::{Cluster, Settings, now_ms};
+use super::history::History;
+use super::invariants;
+use super::watcher::Watcher;
+
+const GRACE_MS: u64 = 4_000;
+/// How soon after SIGTERM the other instance must have written under its own token.
+const HANDOVER_WITHIN_MS: u64 = 1_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_hands_runs_over_at_once_and_exits_zero() {
+    let cluster = Cluster::on_test_redis(&["v1.mp4", "v2.mp4"]);
+    cluster
+        .bounded(async {
+            let mut settings = Settings::new(100, 50);
+            // A long lease and a rare scan: only a hand-over can explain a takeover
+            // within a second.
+            settings.lease_ttl_ms = 5_000;
+            settings.scan_ms = 10_000;
+            settings
+                .extra
+                .push(("REPRISE_DRAIN_GRACE_MS", GRACE_MS.to_string()));
+            let mut a = cluster.spawn("a", &settings).await;
+            let b = cluster.spawn("b", &settings).await;
+            let mut watchers = vec![
+                Watcher::start("v1@a", a.port, "v1.mp4").await,
+                Watcher::start("v2@a", a.port, "v2.mp4").await,
+            ];
+            for watcher in &mut watchers {
+                watcher.until_seq(10).await;
+            }
+
+            let term_ms = now_ms();
+            let term = Instant::now();
+            a.signal("TERM");
+            let status = a.wait_exit(Duration::from_millis(GRACE_MS)).await;
+            let status =
+                status.unwrap_or_else(|| panic!("a still runs {GRACE_MS} ms after SIGTERM"));
+            assert!(status.success(), "a exits 0 after draining: {status:?}");
+            eprintln!("a exited {:?} after SIGTERM", term.elapsed());
+
+            for watcher in &mut watchers {
+                watcher.follow_to_end(&[b.port]).await;
+                watcher.assert_complete();
+                assert_eq!(
+                    watcher.reconnects, 1,
+                    "{}: a closed the socket once",
+                    watcher.name
+                );
+            }
+            for watcher in &watchers {
+                let history = History::read(&cluster, &watcher.session_id).await;
+                invariants::check(&history, settings.steps);
+                let starts = history.starts();
+                let instances: Vec<&str> = starts.iter().map(|s| s.1).collect();
+                assert_eq!(instances, ["a", "b"], "{:?}", history.runs);
+                let (ta, tb) = (starts[0].0, starts[1].0);
+                let how = |t| history.end_of(t).and_then(|r| r.how.clone());
+                assert_eq!(
+                    how(ta).as_deref(),
+                    Some("handed_over"),
+                    "{:?}",
+                    history.runs
+                );
+                assert_eq!(how(tb).as_deref(), Some("finished"), "{:?}", history.runs);
+                assert_eq!(history.writers(), [ta, tb]);
+                let taken_ms = history.by(tb)[0].ts;
+                assert!(
+                    taken_ms.saturating_sub(term_ms) <= HANDOVER_WITHIN_MS,
+                    "{}: b's first write came {} ms after SIGTERM (bound {HANDOVER_WITHIN_MS} ms, \
+                     lease TTL {} ms)",
+                    watcher.name,
+                    taken_ms.saturating_sub(term_ms),
+                    settings.lease_ttl_ms
+                );
+            }
+        })
+        .await;
+}

@@ -1,6 +1,6 @@
 //! One instance loses Redis for good (its proxy is cut) while it owns a run: another
-//! instance takes the run over, the cut-off instance says it is not ready, and its
-//! watchers, once they move to a healthy instance, miss nothing.
+//! instance takes the run over, the cut-off instance says it is not ready and tells
+//! its watchers to go elsewhere, and they, once on a healthy instance, miss nothing.
 
 use std::time::Duration;
 
@@ -34,8 +34,17 @@ async fn a_run_moves_off_an_instance_cut_off_from_redis() {
             on_b.assert_complete();
             assert_eq!(on_b.reconnects, 0);
 
-            let told = on_a.until(Duration::from_secs(1), |_| false).await;
-            assert_ne!(told, Outcome::Matched);
+            let unavailable = |e: &crate::sio_client::Received| {
+                e.name == "processing_error"
+                    && e.data["code"] == "unavailable"
+                    && e.data["session_id"] == id.as_str()
+            };
+            let told = on_a.until(Duration::from_secs(3), unavailable).await;
+            assert_eq!(
+                told,
+                Outcome::Matched,
+                "a tells its watchers to go elsewhere"
+            );
             let last_from_a = on_a.last_seq();
             assert!(
                 last_from_a < on_b.last_seq(),

@@ -24,6 +24,7 @@ use crate::store::memory::MemoryStore;
 use crate::store::redis::{RedisFeed, RedisStore};
 use crate::store::{Feed, FeedMessage, Inbox, Retention, Store, StoreError};
 use crate::transport;
+use crate::transport::dispatch::Dispatcher;
 
 /// Pending connections the listener queues; a connect burst overflows a small one.
 const LISTEN_BACKLOG: u32 = 8192;
@@ -111,12 +112,12 @@ impl App {
         );
 
         let queue_len = (config.retain_events as usize).clamp(256, 8192) + 64;
-        let (socketio, io) = transport::socketio::layer(
-            sessions.clone(),
-            metrics.clone(),
-            config.max_payload_bytes,
-            queue_len,
-        );
+        let dispatcher = Dispatcher {
+            sessions: sessions.clone(),
+            metrics: metrics.clone(),
+            max_payload: config.max_payload_bytes,
+        };
+        let (socketio, io) = transport::socketio::layer(dispatcher, queue_len);
         let state = AppState {
             sessions,
             store,

@@ -1,11 +1,10 @@
-//! Socket.IO v5 on `/socket.io/` via socketioxide: each inbound event becomes an
-//! [`Inbound`] handled by one function; replies go out as the named event and, when
-//! the client asked for one, as the ack too.
+//! Socket.IO v5 on `/socket.io/` via socketioxide. Every inbound event goes to the
+//! [`Dispatcher`]; replies go out as the named event and, when the client asked for
+//! one, as the ack too.
 
-use std::collections::HashSet;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -16,26 +15,10 @@ use socketioxide::socket::DisconnectReason;
 use socketioxide::{SendError, SocketError, SocketIo};
 use tracing::{debug, warn};
 
-use super::requests::Inbound;
-use crate::error::RequestError;
+use super::dispatch::{Connection, Dispatcher};
 use crate::fanout::{Delivery, Watcher, WatcherId};
-use crate::metrics::Metrics;
-use crate::session::{Answer, SessionId, Sessions, replies};
 
-/// What every handler needs. Cheap to clone.
-#[derive(Clone)]
-struct Shared {
-    sessions: Sessions,
-    metrics: Arc<Metrics>,
-    max_payload: usize,
-}
-
-/// One connected socket: its watcher identity and the sessions it watches.
-struct Connection {
-    watcher: Arc<SocketWatcher>,
-    watching: Mutex<HashSet<SessionId>>,
-}
-
+/// A socketioxide socket as a session watcher.
 struct SocketWatcher {
     id: WatcherId,
     socket: SocketRef,
@@ -62,24 +45,14 @@ impl Watcher for SocketWatcher {
 }
 
 /// The tower layer that serves Socket.IO, and the handle to its sockets.
-pub fn layer(
-    sessions: Sessions,
-    metrics: Arc<Metrics>,
-    max_payload: usize,
-    queue_len: usize,
-) -> (SocketIoLayer, SocketIo) {
-    let transport_limit = (max_payload * 4).max(1 << 20);
-    let shared = Shared {
-        sessions,
-        metrics,
-        max_payload,
-    };
+pub fn layer(dispatcher: Dispatcher, queue_len: usize) -> (SocketIoLayer, SocketIo) {
+    let transport_limit = (dispatcher.max_payload * 4).max(1 << 20);
     let (layer, io) = SocketIo::builder()
         .max_payload(transport_limit as u64)
         .ws_max_message_size(transport_limit)
         .ws_max_frame_size(transport_limit)
         .max_buffer_size(queue_len)
-        .with_state(shared)
+        .with_state(dispatcher)
         .build_layer();
     io.ns("/", connected.with(prepare));
     (layer, io)
@@ -89,14 +62,12 @@ pub fn layer(
 /// awaits before it acknowledges the connection: a connect handler runs only after
 /// the acknowledgement, so a client's first event could arrive before it.
 async fn prepare(socket: SocketRef) -> Result<(), Infallible> {
+    let id = NEXT_WATCHER.fetch_add(1, Ordering::Relaxed);
     let watcher = Arc::new(SocketWatcher {
-        id: NEXT_WATCHER.fetch_add(1, Ordering::Relaxed),
+        id,
         socket: socket.clone(),
     });
-    socket.extensions.insert(Arc::new(Connection {
-        watcher,
-        watching: Mutex::default(),
-    }));
+    socket.extensions.insert(Arc::new(Connection::new(watcher)));
     socket.on_fallback(on_event);
     socket.on_disconnect(on_disconnect);
     Ok(())
@@ -111,104 +82,20 @@ async fn on_event(
     Event(event): Event,
     TryData(data): TryData<Value>,
     ack: AckSender,
-    State(shared): State<Shared>,
+    State(dispatcher): State<Dispatcher>,
 ) {
     let Some(connection) = socket.extensions.get::<Arc<Connection>>() else {
         return;
     };
     let payload = data.unwrap_or(Value::Null);
-    let request = Inbound::decode(&event, payload, shared.max_payload);
-    let outcome = match request {
-        Ok(Inbound::Start(request)) => shared
-            .sessions
-            .start(request, connection.watcher.clone())
-            .await
-            .map(Some),
-        Ok(Inbound::Join {
-            session_id,
-            last_seq,
-        }) => shared
-            .sessions
-            .join(&session_id, last_seq, connection.watcher.clone())
-            .await
-            .map(Some),
-        Ok(Inbound::Leave { session_id }) => {
-            if let Some(id) = SessionId::parse(&session_id) {
-                connection
-                    .watching
-                    .lock()
-                    .expect("connection lock")
-                    .remove(&id);
-                shared.sessions.leave(&id, connection.watcher.id);
-            }
-            Ok(None)
-        }
-        Ok(Inbound::Cancel { session_id }) => cancel(&shared, &connection, &session_id).await,
-        Err(error) => Err(error),
+    let Some(reply) = dispatcher.handle(&connection, &event, payload).await else {
+        return;
     };
-    match outcome {
-        Ok(Some(answer)) => send_answer(&socket, &connection, ack, answer),
-        Ok(None) => {}
-        Err(error) => refuse(&socket, ack, &shared.metrics, &event, &error),
-    }
-}
-
-/// Cancels; a requester that does not watch the session gets the event directly.
-async fn cancel(
-    shared: &Shared,
-    connection: &Connection,
-    session_id: &str,
-) -> Result<Option<Answer>, RequestError> {
-    let event = shared.sessions.cancel(session_id).await?;
-    let watching = SessionId::parse(session_id).is_some_and(|id| {
-        connection
-            .watching
-            .lock()
-            .expect("connection lock")
-            .contains(&id)
-    });
-    Ok((!watching).then(|| Answer {
-        name: event.kind.name(),
-        payload: event.json.to_string(),
-        watch: None,
-    }))
-}
-
-fn send_answer(socket: &SocketRef, connection: &Connection, ack: AckSender, answer: Answer) {
-    emit(socket, answer.name, &answer.payload);
-    let _ = ack.send(&raw(&replies::ack_payload(answer.name, &answer.payload)));
-    if let Some(watch) = answer.watch {
-        connection
-            .watching
-            .lock()
-            .expect("connection lock")
-            .insert(watch.session_id().clone());
-        watch.start();
-    }
-}
-
-fn refuse(
-    socket: &SocketRef,
-    ack: AckSender,
-    metrics: &Metrics,
-    event: &str,
-    error: &RequestError,
-) {
-    Metrics::bump(&metrics.requests_refused);
-    if let RequestError::Unavailable(cause) = error {
-        warn!(%cause, event, "request failed");
-    } else {
-        debug!(%error, event, "request refused");
-    }
-    let payload = replies::refusal(error.code(), &error.client_message());
-    emit(socket, "processing_error", &payload);
-    let _ = ack.send(&raw(&replies::ack_payload("processing_error", &payload)));
-}
-
-fn emit(socket: &SocketRef, name: &str, payload: &str) {
-    if let Err(error) = socket.emit(name, &raw(payload)) {
+    if let Err(error) = socket.emit(reply.name, &raw(&reply.payload)) {
         debug!(%error, "reply not sent");
     }
+    let _ = ack.send(&raw(&reply.ack_payload()));
+    reply.sent(&connection);
 }
 
 fn raw(json: &str) -> Box<RawValue> {
@@ -216,13 +103,13 @@ fn raw(json: &str) -> Box<RawValue> {
         .unwrap_or_else(|_| RawValue::from_string("{}".into()).expect("valid JSON"))
 }
 
-async fn on_disconnect(socket: SocketRef, reason: DisconnectReason, State(shared): State<Shared>) {
+async fn on_disconnect(
+    socket: SocketRef,
+    reason: DisconnectReason,
+    State(dispatcher): State<Dispatcher>,
+) {
     debug!(?reason, "socket disconnected");
-    let Some(connection) = socket.extensions.remove::<Arc<Connection>>() else {
-        return;
-    };
-    let watching = std::mem::take(&mut *connection.watching.lock().expect("connection lock"));
-    for id in watching {
-        shared.sessions.leave(&id, connection.watcher.id);
+    if let Some(connection) = socket.extensions.remove::<Arc<Connection>>() {
+        dispatcher.disconnected(&connection);
     }
 }

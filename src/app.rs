@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use socketioxide::SocketIo;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -23,8 +22,8 @@ use crate::session::{
 use crate::store::memory::MemoryStore;
 use crate::store::redis::{RedisFeed, RedisStore};
 use crate::store::{Feed, FeedMessage, Inbox, Retention, Store, StoreError};
-use crate::transport;
 use crate::transport::dispatch::Dispatcher;
+use crate::transport::{self, SocketIoServer};
 
 /// Pending connections the listener queues; a connect burst overflows a small one.
 const LISTEN_BACKLOG: u32 = 8192;
@@ -44,7 +43,7 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     runner: Runner,
-    io: SocketIo,
+    clients: SocketIoServer,
     stop: CancellationToken,
     drain_grace: Duration,
 }
@@ -117,7 +116,6 @@ impl App {
             metrics: metrics.clone(),
             max_payload: config.max_payload_bytes,
         };
-        let (socketio, io) = transport::socketio::layer(dispatcher, queue_len);
         let state = AppState {
             sessions,
             store,
@@ -125,7 +123,9 @@ impl App {
             metrics,
             store_kind,
         };
-        let router = transport::http::routes().with_state(state).layer(socketio);
+        let routes = transport::http::routes().with_state(state);
+        let (router, clients) =
+            transport::serve_socket_io(config.transport, routes, dispatcher, queue_len);
         let listen_error = |source| StartError::Listen {
             address: config.listen.clone(),
             source,
@@ -138,7 +138,7 @@ impl App {
             listener,
             router,
             runner,
-            io,
+            clients,
             stop,
             drain_grace,
         })
@@ -170,7 +170,7 @@ impl App {
         let deadline = tokio::time::Instant::now() + self.drain_grace;
         info!(grace_ms = self.drain_grace.as_millis() as u64, "draining");
         self.runner.drain(self.drain_grace).await;
-        let _ = tokio::time::timeout_at(deadline, self.io.close()).await;
+        let _ = tokio::time::timeout_at(deadline, self.clients.close_all()).await;
         match tokio::time::timeout_at(deadline, server).await {
             Ok(Ok(served)) => served,
             Ok(Err(panic)) => Err(std::io::Error::other(panic)),

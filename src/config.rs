@@ -30,6 +30,8 @@ pub struct Config {
     pub retain_ms: u64,
     pub ended_ttl_ms: u64,
     pub max_payload_bytes: usize,
+    /// Which Socket.IO implementation serves `/socket.io/`.
+    pub transport: TransportKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
     pub log_format: LogFormat,
@@ -41,6 +43,16 @@ pub enum ProcessorKind {
     Ffmpeg,
     Command,
     Simulated,
+}
+
+/// The Socket.IO layers this server can serve with; both pass the same tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// socketioxide on axum.
+    Socketioxide,
+    /// This crate's own websocket-first Engine.IO v4 / Socket.IO v5 layer.
+    Lean,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -70,6 +82,7 @@ impl Default for Config {
             retain_ms: 600_000,
             ended_ttl_ms: 86_400_000,
             max_payload_bytes: 65_536,
+            transport: TransportKind::Socketioxide,
             instance_id: None,
             log_format: LogFormat::Human,
         }

@@ -11,6 +11,12 @@ pub use replay::{Replay, read_after};
 /// Identifies a watcher within this process.
 pub type WatcherId = u64;
 
+/// A watcher id not yet given to any watcher in this process.
+pub fn next_watcher_id() -> WatcherId {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// What happened to a frame handed to a watcher.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivery {

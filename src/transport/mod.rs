@@ -1,6 +1,44 @@
-//! How clients reach the sessions: Socket.IO ([`socketio`]) and HTTP ([`http`]).
+//! How clients reach the sessions: Socket.IO ([`socketio`], behind the transport-
+//! agnostic [`dispatch`]) and HTTP ([`http`]).
 
 pub mod dispatch;
 pub mod http;
 pub mod requests;
 pub mod socketio;
+
+use axum::Router;
+use socketioxide::SocketIo;
+
+use crate::config::TransportKind;
+use dispatch::Dispatcher;
+
+/// The Socket.IO layer serving `/socket.io/`, as the app needs it.
+pub enum SocketIoServer {
+    Socketioxide(SocketIo),
+}
+
+impl SocketIoServer {
+    /// Closes every client connection at the transport level, so that clients
+    /// reconnect (elsewhere) by themselves.
+    pub async fn close_all(&self) {
+        match self {
+            SocketIoServer::Socketioxide(io) => io.close().await,
+        }
+    }
+}
+
+/// Serves Socket.IO with the chosen implementation, next to `router`'s routes.
+/// `queue_len` bounds each connection's outgoing queue.
+pub fn serve_socket_io(
+    kind: TransportKind,
+    router: Router,
+    dispatcher: Dispatcher,
+    queue_len: usize,
+) -> (Router, SocketIoServer) {
+    match kind {
+        TransportKind::Socketioxide | TransportKind::Lean => {
+            let (layer, io) = socketio::layer(dispatcher, queue_len);
+            (router.layer(layer), SocketIoServer::Socketioxide(io))
+        }
+    }
+}

@@ -4,7 +4,6 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -16,15 +15,13 @@ use socketioxide::{SendError, SocketError, SocketIo};
 use tracing::{debug, warn};
 
 use super::dispatch::{Connection, Dispatcher};
-use crate::fanout::{Delivery, Watcher, WatcherId};
+use crate::fanout::{Delivery, Watcher, WatcherId, next_watcher_id};
 
 /// A socketioxide socket as a session watcher.
 struct SocketWatcher {
     id: WatcherId,
     socket: SocketRef,
 }
-
-static NEXT_WATCHER: AtomicU64 = AtomicU64::new(1);
 
 impl Watcher for SocketWatcher {
     fn id(&self) -> WatcherId {
@@ -62,7 +59,7 @@ pub fn layer(dispatcher: Dispatcher, queue_len: usize) -> (SocketIoLayer, Socket
 /// awaits before it acknowledges the connection: a connect handler runs only after
 /// the acknowledgement, so a client's first event could arrive before it.
 async fn prepare(socket: SocketRef) -> Result<(), Infallible> {
-    let id = NEXT_WATCHER.fetch_add(1, Ordering::Relaxed);
+    let id = next_watcher_id();
     let watcher = Arc::new(SocketWatcher {
         id,
         socket: socket.clone(),

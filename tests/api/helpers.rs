@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use reprise::app::App;
-use reprise::config::{Config, LogFormat, ProcessorKind};
+use reprise::config::{Config, LogFormat, ProcessorKind, TransportKind};
 
 use crate::redis_server::TestRedis;
 use crate::sio_client::SioClient;
@@ -59,7 +59,19 @@ pub fn test_config(media: &Path, redis: Option<&TestRedis>) -> Config {
         simulated_step_ms: 20,
         lease_ttl_ms: 3_000,
         log_format: LogFormat::Human,
+        transport: test_transport(),
         ..Config::default()
+    }
+}
+
+/// The transport under test: `REPRISE_TEST_TRANSPORT` (`socketioxide` or `lean`), else
+/// the default.
+pub fn test_transport() -> TransportKind {
+    match std::env::var("REPRISE_TEST_TRANSPORT").as_deref() {
+        Ok("lean") => TransportKind::Lean,
+        Ok("socketioxide") => TransportKind::Socketioxide,
+        Ok(other) => panic!("REPRISE_TEST_TRANSPORT={other}: expected socketioxide or lean"),
+        Err(_) => Config::default().transport,
     }
 }
 

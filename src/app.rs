@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -162,7 +163,7 @@ impl App {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(
-            axum::serve(self.listener, service)
+            axum::serve(self.listener.tap_io(set_nodelay), service)
                 .with_graceful_shutdown(async move { stop.cancelled().await })
                 .into_future(),
         );
@@ -238,6 +239,13 @@ fn processor(config: &Config) -> Arc<dyn Processor> {
         steps: config.simulated_steps,
         step: Duration::from_millis(config.simulated_step_ms),
     })
+}
+
+/// Events are small and latency matters: no Nagle delay on client connections.
+fn set_nodelay(stream: &mut tokio::net::TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "cannot set TCP_NODELAY");
+    }
 }
 
 fn bind(address: &str) -> std::io::Result<TcpListener> {

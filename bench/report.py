@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Renders bench/run's JSON lines as a Markdown table with Reprise / peer ratios."""
+import datetime
+import json
+import os
+import sys
+
+SERVERS = ["reprise", "node", "flask"]
+NAMES = {"reprise": "Reprise", "node": "Node socket.io", "flask": "Flask-SocketIO"}
+
+# scenario, label, path into the result, True when higher is better
+ROWS = [
+    ("fanout", "delivered events/s", ["events_per_s"], True),
+    ("fanout", "events per server CPU-second (instances + Redis)", ["events_per_server_cpu_s"], True),
+    ("fanout", "latency p50 ms", ["latency_ms", "p50"], False),
+    ("fanout", "latency p99 ms", ["latency_ms", "p99"], False),
+    ("fanout", "gaps + duplicates", ["gaps+duplicates"], False),
+    ("claim", "claims/s", ["claims_per_s"], True),
+    ("claim", "reply p50 ms", ["latency_ms", "p50"], False),
+    ("claim", "reply p99 ms", ["latency_ms", "p99"], False),
+    ("claim", "double starts", ["double_starts"], False),
+    ("storm", "watchers resumed", ["resumed"], True),
+    ("storm", "all resumed after ms", ["resume_all_ms"], False),
+    ("storm", "gaps + duplicates", ["gaps+duplicates"], False),
+    ("idle", "server RSS per idle connection, bytes", ["rss_per_connection_bytes"], False),
+]
+
+
+def lookup(result, path):
+    if path == ["gaps+duplicates"]:
+        if "gaps" not in result:
+            return None
+        return (result.get("gaps") or 0) + (result.get("duplicates") or 0)
+    value = result
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def merge_idle(results):
+    """Several idle loadgen processes ran at once against one server: one figure."""
+    total = sum(r.get("connected") or 0 for r in results)
+    before = min((r.get("server_rss_before") or 0) for r in results)
+    after = max((r.get("server_rss_after") or 0) for r in results)
+    merged = dict(results[0])
+    merged["connected"] = total
+    merged["rss_per_connection_bytes"] = round((after - before) / total) if total else None
+    return merged
+
+
+def fmt(value):
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def ratio(reprise, peer, higher_better):
+    if not isinstance(reprise, (int, float)) or not isinstance(peer, (int, float)):
+        return "–"
+    if higher_better:
+        return f"{reprise / peer:.1f}×" if peer else "∞"
+    return f"{peer / reprise:.1f}×" if reprise else ("∞" if peer else "=")
+
+
+def main():
+    lines = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+    results, idle = {}, {}
+    ceiling = None
+    for r in lines:
+        if r.get("scenario") == "redis_publish_ceiling":
+            ceiling = r.get("publishes_per_s")
+        elif r.get("scenario") == "idle":
+            idle.setdefault((r["server"], r["instances"]), []).append(r)
+        elif "server" in r:
+            results[(r["server"], r["instances"], r["scenario"])] = r
+    for key, group in idle.items():
+        results[key + ("idle",)] = merge_idle(group)
+    servers = [s for s in SERVERS if any(k[0] == s for k in results)]
+    peers = [s for s in servers if s != "reprise"]
+
+    out = []
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cores = os.cpu_count()
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    out.append(f"Measured {now} on one machine: {cores} cores, {mem_gib:.0f} GiB, loopback only; "
+               "every server, Redis and the load generator share the cores.")
+    if ceiling:
+        out.append(f"Redis `PUBLISH` ceiling here (redis-benchmark, pipelined 16): {ceiling:,.0f}/s.")
+    out.append("")
+    header = ["scenario", "figure"]
+    for count in (1, 2):
+        header += [f"{NAMES[s]} ×{count}" for s in servers]
+        header += [f"Reprise/{NAMES[p].split()[0]} ×{count}" for p in peers]
+    out.append("| " + " | ".join(header) + " |")
+    out.append("|" + "---|" * len(header))
+    for scenario, label, path, higher in ROWS:
+        row = [scenario, label]
+        any_value = False
+        for count in (1, 2):
+            values = {s: lookup(results.get((s, count, scenario), {}), path) for s in servers}
+            any_value |= any(v is not None for v in values.values())
+            row += [fmt(values[s]) for s in servers]
+            row += [ratio(values.get("reprise"), values[p], higher) for p in peers]
+        if any_value:
+            out.append("| " + " | ".join(row) + " |")
+    failures = [k for k, r in results.items() if r.get("error")]
+    if failures:
+        out.append("")
+        out.append("Runs that did not finish: " + ", ".join(f"{s} ×{c} {sc}" for s, c, sc in failures) + ".")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

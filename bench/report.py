@@ -8,20 +8,20 @@ import sys
 SERVERS = ["reprise", "node", "flask"]
 NAMES = {"reprise": "Reprise", "node": "Node socket.io", "flask": "Flask-SocketIO"}
 
-# scenario, label, path into the result, True when higher is better
+# scenario, label, path into the result, True when higher is better (None: no ratio)
 ROWS = [
     ("fanout", "delivered events/s", ["events_per_s"], True),
     ("fanout", "events per server CPU-second (instances + Redis)", ["events_per_server_cpu_s"], True),
     ("fanout", "latency p50 ms", ["latency_ms", "p50"], False),
     ("fanout", "latency p99 ms", ["latency_ms", "p99"], False),
-    ("fanout", "gaps + duplicates", ["gaps+duplicates"], False),
+    ("fanout", "gaps + duplicates", ["gaps+duplicates"], None),
     ("claim", "claims/s", ["claims_per_s"], True),
     ("claim", "reply p50 ms", ["latency_ms", "p50"], False),
     ("claim", "reply p99 ms", ["latency_ms", "p99"], False),
-    ("claim", "double starts", ["double_starts"], False),
-    ("storm", "watchers resumed", ["resumed"], True),
+    ("claim", "double starts", ["pairs", "double_starts"], None),
+    ("storm", "watchers resumed", ["resumed"], None),
     ("storm", "all resumed after ms", ["resume_all_ms"], False),
-    ("storm", "gaps + duplicates", ["gaps+duplicates"], False),
+    ("storm", "gaps + duplicates", ["gaps+duplicates"], None),
     ("idle", "server RSS per idle connection, bytes", ["rss_per_connection_bytes"], False),
 ]
 
@@ -72,7 +72,7 @@ def main():
     ceiling = None
     for r in lines:
         if r.get("scenario") == "redis_publish_ceiling":
-            ceiling = r.get("publishes_per_s")
+            ceiling = r
         elif r.get("scenario") == "idle":
             idle.setdefault((r["server"], r["instances"]), []).append(r)
         elif "server" in r:
@@ -89,24 +89,24 @@ def main():
     out.append(f"Measured {now} on one machine: {cores} cores, {mem_gib:.0f} GiB, loopback only; "
                "every server, Redis and the load generator share the cores.")
     if ceiling:
-        out.append(f"Redis `PUBLISH` ceiling here (redis-benchmark, pipelined 16): {ceiling:,.0f}/s.")
+        out.append(f"Redis `PUBLISH` ceiling here (redis-benchmark): {ceiling['publishes_per_s']:,.0f}/s "
+                   f"pipelined 16 deep, {ceiling['unpipelined_per_s']:,.0f}/s one at a time.")
     out.append("")
-    header = ["scenario", "figure"]
     for count in (1, 2):
-        header += [f"{NAMES[s]} ×{count}" for s in servers]
-        header += [f"Reprise/{NAMES[p].split()[0]} ×{count}" for p in peers]
-    out.append("| " + " | ".join(header) + " |")
-    out.append("|" + "---|" * len(header))
-    for scenario, label, path, higher in ROWS:
-        row = [scenario, label]
-        any_value = False
-        for count in (1, 2):
+        out.append(f"**{'One instance' if count == 1 else 'Two instances sharing one Redis'}**")
+        out.append("")
+        header = ["scenario", "figure"] + [NAMES[s] for s in servers]
+        header += [f"Reprise / {NAMES[p]}" for p in peers]
+        out.append("| " + " | ".join(header) + " |")
+        out.append("|" + "---|" * len(header))
+        for scenario, label, path, higher in ROWS:
             values = {s: lookup(results.get((s, count, scenario), {}), path) for s in servers}
-            any_value |= any(v is not None for v in values.values())
-            row += [fmt(values[s]) for s in servers]
-            row += [ratio(values.get("reprise"), values[p], higher) for p in peers]
-        if any_value:
+            if all(v is None for v in values.values()):
+                continue
+            row = [scenario, label] + [fmt(values[s]) for s in servers]
+            row += [ratio(values.get("reprise"), values[p], higher) if higher is not None else "" for p in peers]
             out.append("| " + " | ".join(row) + " |")
+        out.append("")
     failures = [k for k, r in results.items() if r.get("error")]
     if failures:
         out.append("")

@@ -1,8 +1,10 @@
-//! How clients reach the sessions: Socket.IO ([`socketio`], behind the transport-
-//! agnostic [`dispatch`]) and HTTP ([`http`]).
+//! How clients reach the sessions: Socket.IO (socketioxide in [`socketio`], or this
+//! crate's own [`lean`] layer, both behind the transport-agnostic [`dispatch`]) and
+//! HTTP ([`http`]).
 
 pub mod dispatch;
 pub mod http;
+pub mod lean;
 pub mod requests;
 pub mod socketio;
 
@@ -15,6 +17,7 @@ use dispatch::Dispatcher;
 /// The Socket.IO layer serving `/socket.io/`, as the app needs it.
 pub enum SocketIoServer {
     Socketioxide(SocketIo),
+    Lean(lean::LeanServer),
 }
 
 impl SocketIoServer {
@@ -23,6 +26,7 @@ impl SocketIoServer {
     pub async fn close_all(&self) {
         match self {
             SocketIoServer::Socketioxide(io) => io.close().await,
+            SocketIoServer::Lean(server) => server.close_all().await,
         }
     }
 }
@@ -36,9 +40,13 @@ pub fn serve_socket_io(
     queue_len: usize,
 ) -> (Router, SocketIoServer) {
     match kind {
-        TransportKind::Socketioxide | TransportKind::Lean => {
+        TransportKind::Socketioxide => {
             let (layer, io) = socketio::layer(dispatcher, queue_len);
             (router.layer(layer), SocketIoServer::Socketioxide(io))
+        }
+        TransportKind::Lean => {
+            let (routes, server) = lean::router(dispatcher, queue_len);
+            (router.merge(routes), SocketIoServer::Lean(server))
         }
     }
 }

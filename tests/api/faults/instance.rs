@@ -26,14 +26,18 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Runs the binary with exactly `env` among the `REPRISE_*` variables, in `dir`
-    /// (so no `config/default.toml` is read), and waits for its `listening` line.
+    /// Runs the binary with exactly `env` among the `REPRISE_*` variables (plus
+    /// `REPRISE_TRANSPORT` from `REPRISE_TEST_TRANSPORT`, when set), in `dir` (so no
+    /// `config/default.toml` is read), and waits for its `listening` line.
     pub async fn spawn(id: &str, env: &[(String, String)], dir: &Path, log: Log) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_reprise"));
         for (key, _) in std::env::vars() {
             if key.starts_with("REPRISE_") {
                 command.env_remove(key);
             }
+        }
+        if let Ok(transport) = std::env::var("REPRISE_TEST_TRANSPORT") {
+            command.env("REPRISE_TRANSPORT", transport);
         }
         command
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))

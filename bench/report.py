@@ -5,8 +5,13 @@ import json
 import os
 import sys
 
-SERVERS = ["reprise", "node", "flask"]
-NAMES = {"reprise": "Reprise", "node": "Node socket.io", "flask": "Flask-SocketIO"}
+SERVERS = ["reprise", "reprise-socketioxide", "node", "flask"]
+NAMES = {
+    "reprise": "Reprise",
+    "reprise-socketioxide": "Reprise on socketioxide",
+    "node": "Node socket.io",
+    "flask": "Flask-SocketIO",
+}
 
 # scenario, label, path into the result, True when higher is better (None: no ratio)
 ROWS = [
@@ -80,7 +85,7 @@ def main():
     for key, group in idle.items():
         results[key + ("idle",)] = merge_idle(group)
     servers = [s for s in SERVERS if any(k[0] == s for k in results)]
-    peers = [s for s in servers if s != "reprise"]
+    peers = [s for s in servers if not s.startswith("reprise")]
 
     out = []
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

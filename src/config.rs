@@ -82,7 +82,7 @@ impl Default for Config {
             retain_ms: 600_000,
             ended_ttl_ms: 86_400_000,
             max_payload_bytes: 65_536,
-            transport: TransportKind::Socketioxide,
+            transport: TransportKind::Lean,
             instance_id: None,
             log_format: LogFormat::Human,
         }

@@ -98,14 +98,7 @@ pub async fn run(setup: Shared, args: &Fanout) -> Result<Report, String> {
     ctx.phase.store(DONE, Relaxed);
     let window_s = opened.elapsed().as_secs_f64();
     let end = setup.probe.sample();
-    for task in &tasks {
-        task.abort();
-    }
-    for task in tasks {
-        let _ = task.await;
-    }
-    let ids = std::mem::take(&mut *ctx.session_ids.lock().expect("ids lock"));
-    let cancelled = setup.finish(ids).await;
+    let cancelled = setup.wind_down(tasks, &ctx.session_ids).await;
 
     let window = std::mem::take(&mut *ctx.window.lock().expect("window lock"));
     let cpu = setup.probe.report(&start, &end);

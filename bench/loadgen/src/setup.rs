@@ -96,6 +96,23 @@ impl Setup {
         crate::session::cancel_all(self, &ids).await
     }
 
+    /// Ends a scenario's client tasks, then cancels the sessions they recorded (see
+    /// [`Setup::finish`]); how many were cancelled.
+    pub async fn wind_down(
+        &self,
+        tasks: Vec<tokio::task::JoinHandle<()>>,
+        session_ids: &std::sync::Mutex<Vec<String>>,
+    ) -> usize {
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+        let ids = std::mem::take(&mut *session_ids.lock().expect("ids lock"));
+        self.finish(ids).await
+    }
+
     /// A generous bound for a phase in which `n` connections each do one step.
     pub fn phase_limit(&self, n: usize) -> Duration {
         self.timeout * (2 + (n / self.connect_concurrency) as u32)

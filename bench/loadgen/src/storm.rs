@@ -83,14 +83,7 @@ pub async fn run(setup: Shared, args: &Storm) -> Result<Report, String> {
     storm_tx.send_replace(Some(Instant::now()));
     wait_until(limit, || get(&ctx.resumed) + get(&ctx.failed) == total).await;
     let end = setup.probe.sample();
-    for task in &tasks {
-        task.abort();
-    }
-    for task in tasks {
-        let _ = task.await;
-    }
-    let ids = std::mem::take(&mut *ctx.session_ids.lock().expect("ids lock"));
-    let cancelled = setup.finish(ids).await;
+    let cancelled = setup.wind_down(tasks, &ctx.session_ids).await;
 
     let (reply, caught_up) = std::mem::take(&mut *ctx.times.lock().expect("times lock"));
     let resumed = get(&ctx.resumed);

@@ -107,14 +107,7 @@ pub async fn run(setup: Shared, args: &Claim) -> Result<Report, String> {
     let schedule = first_pair + Duration::from_millis(args.pair_interval_ms) * args.pairs as u32;
     wait_until(schedule + limit, || get(&ctx.finished) == total).await;
     let end = setup.probe.sample();
-    for task in &tasks {
-        task.abort();
-    }
-    for task in tasks {
-        let _ = task.await;
-    }
-    let ids = std::mem::take(&mut *ctx.session_ids.lock().expect("ids lock"));
-    let cancelled = setup.finish(ids).await;
+    let cancelled = setup.wind_down(tasks, &ctx.session_ids).await;
 
     let latency = std::mem::take(&mut *ctx.latency.lock().expect("latency lock"));
     let answered = latency.count();

@@ -18,7 +18,8 @@ use crate::media::MediaRoot;
 use crate::metrics::Metrics;
 use crate::processor::{Processor, Simulated};
 use crate::session::{
-    Runner, RunnerSettings, Sessions, Takeover, TakeoverSettings, spawn_store_watch,
+    Runner, RunnerSettings, Sessions, SessionsSettings, Takeover, TakeoverSettings,
+    spawn_store_watch,
 };
 use crate::store::memory::MemoryStore;
 use crate::store::redis::{RedisFeed, RedisStore};
@@ -101,15 +102,15 @@ impl App {
         );
         spawn_inbox(inbox_rx, hub.clone(), takeover);
         spawn_store_watch(store.clone(), hub.clone(), lease_ttl, stop.clone());
-        let sessions = Sessions::new(
-            store.clone(),
-            hub.clone(),
-            runner.clone(),
+        let sessions = Sessions::new(SessionsSettings {
+            store: store.clone(),
+            hub: hub.clone(),
+            runner: runner.clone(),
             media,
-            instance.clone(),
+            instance: instance.clone(),
             lease_ttl,
-            metrics.clone(),
-        );
+            metrics: metrics.clone(),
+        });
 
         let queue_len = (config.retain_events as usize).clamp(256, 8192) + 64;
         let dispatcher = Dispatcher {

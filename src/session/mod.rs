@@ -14,5 +14,5 @@ pub use health::spawn_store_watch;
 pub use id::{SessionId, VideoTag};
 pub use model::{Event, EventKind, EventState, Failure, Snapshot, Status, Update};
 pub use runner::{Runner, RunnerSettings};
-pub use service::{Answer, PendingWatch, Sessions, StartRequest};
+pub use service::{Answer, PendingWatch, Sessions, SessionsSettings, StartRequest};
 pub use takeover::{Takeover, TakeoverSettings};

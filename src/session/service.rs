@@ -17,17 +17,19 @@ use crate::store::{Cancel, Claim, ClaimRequest, Store};
 /// The session service. Cheap to clone.
 #[derive(Clone)]
 pub struct Sessions {
-    inner: Arc<Inner>,
+    inner: Arc<SessionsSettings>,
 }
 
-struct Inner {
-    store: Arc<dyn Store>,
-    hub: Hub,
-    runner: Runner,
-    media: MediaRoot,
-    instance: String,
-    lease_ttl: Duration,
-    metrics: Arc<Metrics>,
+/// What the session service is built from.
+pub struct SessionsSettings {
+    pub store: Arc<dyn Store>,
+    pub hub: Hub,
+    pub runner: Runner,
+    pub media: MediaRoot,
+    /// This instance's name, kept with the sessions it creates.
+    pub instance: String,
+    pub lease_ttl: Duration,
+    pub metrics: Arc<Metrics>,
 }
 
 /// A validated `start_processing`.
@@ -75,26 +77,9 @@ impl PendingWatch {
 }
 
 impl Sessions {
-    pub fn new(
-        store: Arc<dyn Store>,
-        hub: Hub,
-        runner: Runner,
-        media: MediaRoot,
-        instance: String,
-        lease_ttl: Duration,
-        metrics: Arc<Metrics>,
-    ) -> Self {
-        let inner = Inner {
-            store,
-            hub,
-            runner,
-            media,
-            instance,
-            lease_ttl,
-            metrics,
-        };
+    pub fn new(settings: SessionsSettings) -> Self {
         Self {
-            inner: Arc::new(inner),
+            inner: Arc::new(settings),
         }
     }
 

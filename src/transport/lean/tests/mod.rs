@@ -19,7 +19,7 @@ use crate::fanout::Hub;
 use crate::media::MediaRoot;
 use crate::metrics::Metrics;
 use crate::processor::Simulated;
-use crate::session::{Runner, RunnerSettings, Sessions};
+use crate::session::{Runner, RunnerSettings, Sessions, SessionsSettings};
 use crate::store::Retention;
 use crate::store::memory::MemoryStore;
 use crate::transport::dispatch::Dispatcher;
@@ -65,15 +65,15 @@ pub(super) async fn start(timing: Timing) -> Server {
         instance: "test".into(),
     });
     let media_root = MediaRoot::open(media.path()).unwrap();
-    let sessions = Sessions::new(
+    let sessions = Sessions::new(SessionsSettings {
         store,
         hub,
         runner,
-        media_root,
-        "test".into(),
+        media: media_root,
+        instance: "test".into(),
         lease_ttl,
-        metrics.clone(),
-    );
+        metrics: metrics.clone(),
+    });
     let dispatcher = Dispatcher {
         sessions,
         metrics,

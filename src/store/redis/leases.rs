@@ -5,7 +5,7 @@ use redis::Value;
 
 use super::reply::{self, Reply, corrupt};
 use super::scripts::{self, GiveUp};
-use super::{RedisStore, from_redis, recorded};
+use super::{RedisStore, recorded};
 use crate::session::{EventKind, SessionId, Update};
 use crate::store::give_up_failure;
 use crate::store::wire::update_tail;
@@ -87,21 +87,21 @@ impl RedisStore {
 
     /// See [`Store::run_log`].
     pub(super) async fn log(&self, id: &SessionId) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.conn().await?;
-        let lines: Value = redis::cmd("LRANGE")
-            .arg(self.keys.run_log(id))
-            .arg(0)
-            .arg(-1)
-            .query_async(&mut conn)
-            .await
-            .map_err(from_redis)?;
+        let lines: Value = self
+            .redis
+            .query(
+                redis::cmd("LRANGE")
+                    .arg(self.keys.run_log(id))
+                    .arg(0)
+                    .arg(-1),
+            )
+            .await?;
         Reply::new(lines)?.rest().map(reply::text).collect()
     }
 
     /// Runs a script that answers 1 (done) or 0 (refused, nothing changed).
     pub(super) async fn flag(&self, call: redis::ScriptInvocation<'_>) -> Result<bool, StoreError> {
-        let mut conn = self.conn().await?;
-        let done: i64 = call.invoke_async(&mut conn).await.map_err(from_redis)?;
+        let done: i64 = self.redis.invoke(&call).await?;
         Ok(done == 1)
     }
 }

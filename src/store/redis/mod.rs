@@ -8,6 +8,7 @@
 //! ARGV and guarantees; `scripts.rs` fills them in, and `leases.rs` runs the lease
 //! steps (takeover, hand-over, run log).
 
+mod connection;
 mod feed;
 mod keys;
 mod leases;
@@ -15,16 +16,14 @@ mod reply;
 mod scripts;
 mod subscriber;
 
-use std::time::Duration;
-
 use async_trait::async_trait;
-use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
-use redis::{ErrorKind, RedisError, Value};
+use redis::Value;
 use serde_json::Map;
 
 pub use feed::RedisFeed;
 pub use keys::Keys;
 
+use self::connection::Connection;
 use self::reply::{Reply, corrupt};
 use super::wire::{event_json, event_tail, format_progress, update_tail};
 use super::{
@@ -32,69 +31,35 @@ use super::{
 };
 use crate::session::{Event, EventKind, SessionId, Snapshot, Status, Update, VideoTag};
 
-/// How long to wait for a pooled connection, or to open one.
-const POOL_TIMEOUT: Duration = Duration::from_secs(2);
-
 /// Sessions, leases and event logs in Redis, shared by every instance.
 pub struct RedisStore {
-    pool: Pool,
+    redis: Connection,
     keys: Keys,
     retention: Retention,
 }
 
 impl RedisStore {
-    /// Connects a pool to `url`; every key starts with `prefix`. Fails with
+    /// Connects to `url`; every key starts with `prefix`. Fails with
     /// [`StoreError::Unavailable`] unless Redis answers and has loaded every script.
     pub async fn connect(
         url: &str,
         prefix: &str,
         retention: Retention,
     ) -> Result<Self, StoreError> {
-        let mut config = Config::from_url(url);
-        config.pool = Some(PoolConfig {
-            timeouts: Timeouts {
-                wait: Some(POOL_TIMEOUT),
-                create: Some(POOL_TIMEOUT),
-                recycle: Some(POOL_TIMEOUT),
-            },
-            ..PoolConfig::default()
-        });
-        let pool = config
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let store = Self {
-            pool,
+            redis: Connection::new(url)?,
             keys: Keys::new(prefix),
             retention,
         };
-        let mut conn = store.conn().await?;
         for script in scripts::all() {
-            script.load_async(&mut conn).await.map_err(from_redis)?;
+            store.redis.load(script).await?;
         }
         Ok(store)
     }
 
-    async fn conn(&self) -> Result<deadpool_redis::Connection, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
-    }
-
     /// Runs a script and returns its reply as an array.
     async fn run(&self, call: redis::ScriptInvocation<'_>) -> Result<Reply, StoreError> {
-        let mut conn = self.conn().await?;
-        let value: Value = call.invoke_async(&mut conn).await.map_err(from_redis)?;
-        Reply::new(value)
-    }
-}
-
-fn from_redis(error: RedisError) -> StoreError {
-    match error.kind() {
-        ErrorKind::Parse | ErrorKind::UnexpectedReturnType => {
-            StoreError::Corrupt(error.to_string())
-        }
-        _ => StoreError::Unavailable(error.to_string()),
+        Reply::new(self.redis.invoke(&call).await?)
     }
 }
 
@@ -181,12 +146,10 @@ impl Store for RedisStore {
     }
 
     async fn snapshot(&self, id: &SessionId) -> Result<Option<Snapshot>, StoreError> {
-        let mut conn = self.conn().await?;
-        let value: Value = redis::cmd("HGETALL")
-            .arg(self.keys.session(id))
-            .query_async(&mut conn)
-            .await
-            .map_err(from_redis)?;
+        let value: Value = self
+            .redis
+            .query(redis::cmd("HGETALL").arg(self.keys.session(id)))
+            .await?;
         let hash = reply::hash(value)?;
         if hash.is_empty() {
             return Ok(None);
@@ -215,12 +178,10 @@ impl Store for RedisStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn().await?;
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
+        self.redis
+            .query::<String>(&redis::cmd("PING"))
             .await
             .map(drop)
-            .map_err(from_redis)
     }
 
     async fn expired_leases(&self, limit: usize) -> Result<Vec<SessionId>, StoreError> {

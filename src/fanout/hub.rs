@@ -11,7 +11,7 @@ use tracing::debug;
 
 use super::replay::{CatchUp, catch_up};
 use super::slot::{Slot, Step, deliver};
-use super::{Watcher, WatcherId};
+use super::{Frame, Watcher, WatcherId};
 use crate::metrics::Metrics;
 use crate::session::{Event, SessionId};
 use crate::store::{Feed, FeedMessage, Store, StoreError};
@@ -96,14 +96,14 @@ impl Hub {
             return;
         }
         if let Some(lead) = lead {
-            slot.watcher.send("resume_session", &lead);
+            slot.watcher.send(&Frame::new("resume_session", lead));
         }
         slot.delivered = delivered;
         let held = slot.buffer.take().unwrap_or_default();
         let replayed = replay.len() as u64;
         let mut step = Step::Keep;
         for event in replay.iter().chain(held.iter()) {
-            step = deliver(slot, event, &self.inner.metrics);
+            step = deliver(slot, event, &Frame::of(event), &self.inner.metrics);
             if !matches!(step, Step::Keep) {
                 break;
             }
@@ -129,12 +129,12 @@ impl Hub {
 
     /// Sends every watcher one frame about its session (`payload` is given the id);
     /// their place in the session's events is unchanged.
-    pub fn tell_all(&self, event_name: &str, payload: impl Fn(&SessionId) -> String) {
+    pub fn tell_all(&self, event_name: &'static str, payload: impl Fn(&SessionId) -> String) {
         let rooms = self.inner.rooms.lock().expect("hub lock");
         for (id, room) in rooms.iter() {
-            let payload = payload(id);
+            let frame = Frame::new(event_name, payload(id));
             for slot in room.values() {
-                slot.watcher.send(event_name, &payload);
+                slot.watcher.send(&frame);
             }
         }
     }
@@ -147,13 +147,14 @@ impl Hub {
                 let Some(room) = rooms.get_mut(&id) else {
                     return;
                 };
+                let frame = Frame::of(&event);
                 let mut changes = Vec::new();
                 for (wid, slot) in room.iter_mut() {
                     if let Some(buffer) = &mut slot.buffer {
                         buffer.push(event.clone());
                         continue;
                     }
-                    match deliver(slot, &event, &self.inner.metrics) {
+                    match deliver(slot, &event, &frame, &self.inner.metrics) {
                         Step::Keep => {}
                         step => changes.push((*wid, step)),
                     }

@@ -1,10 +1,12 @@
 //! Live delivery to this instance's watchers: the [`Hub`] keeps who watches what,
 //! feeds them replayed and live events each exactly once, in seq order.
 
+mod frame;
 mod hub;
 mod replay;
 mod slot;
 
+pub use frame::Frame;
 pub use hub::{Hub, Ticket};
 pub use replay::{Replay, read_after};
 
@@ -31,6 +33,6 @@ pub enum Delivery {
 pub trait Watcher: Send + Sync + 'static {
     fn id(&self) -> WatcherId;
 
-    /// Queues one event frame without waiting.
-    fn send(&self, event_name: &str, payload_json: &str) -> Delivery;
+    /// Queues one frame without waiting.
+    fn send(&self, frame: &Frame) -> Delivery;
 }

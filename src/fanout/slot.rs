@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Delivery, Watcher};
+use super::{Delivery, Frame, Watcher};
 use crate::metrics::Metrics;
 use crate::session::Event;
 
@@ -27,15 +27,16 @@ pub(super) enum Step {
     Lagging,
 }
 
-/// Hands the next event to a watcher; anything else is skipped or triggers a resync.
-pub(super) fn deliver(slot: &mut Slot, event: &Event, metrics: &Metrics) -> Step {
+/// Hands the next event (as `frame`) to a watcher; anything else is skipped or
+/// triggers a resync.
+pub(super) fn deliver(slot: &mut Slot, event: &Event, frame: &Frame, metrics: &Metrics) -> Step {
     if event.seq <= slot.delivered {
         return Step::Keep;
     }
     if event.seq != slot.delivered + 1 {
         return Step::Resync;
     }
-    match slot.watcher.send(event.kind.name(), &event.json) {
+    match slot.watcher.send(frame) {
         Delivery::Sent => {
             slot.delivered = event.seq;
             Metrics::bump(&metrics.events_delivered);
@@ -68,9 +69,9 @@ mod tests {
             1
         }
 
-        fn send(&self, _: &str, payload_json: &str) -> Delivery {
+        fn send(&self, frame: &Frame) -> Delivery {
             if self.answer == Delivery::Sent {
-                let seq = payload_json.parse().unwrap();
+                let seq = frame.json().parse().unwrap();
                 self.sent.lock().unwrap().push(seq);
             }
             self.answer
@@ -100,13 +101,18 @@ mod tests {
         }
     }
 
+    fn deliver_event(slot: &mut Slot, seq: u64, kind: EventKind, metrics: &Metrics) -> Step {
+        let event = event(seq, kind);
+        deliver(slot, &event, &Frame::of(&event), metrics)
+    }
+
     #[test]
     fn only_the_next_event_is_sent_and_duplicates_are_skipped() {
         let (mut slot, recorder) = slot(Delivery::Sent, 3);
         let metrics = Metrics::default();
         for seq in [2, 3, 4, 4, 5] {
             assert!(matches!(
-                deliver(&mut slot, &event(seq, EventKind::Progress), &metrics),
+                deliver_event(&mut slot, seq, EventKind::Progress, &metrics),
                 Step::Keep
             ));
         }
@@ -118,11 +124,7 @@ mod tests {
     fn a_hole_asks_for_a_resync_and_sends_nothing() {
         let (mut slot, recorder) = slot(Delivery::Sent, 3);
         assert!(matches!(
-            deliver(
-                &mut slot,
-                &event(5, EventKind::Progress),
-                &Metrics::default()
-            ),
+            deliver_event(&mut slot, 5, EventKind::Progress, &Metrics::default()),
             Step::Resync
         ));
         assert!(recorder.sent.lock().unwrap().is_empty());
@@ -134,12 +136,12 @@ mod tests {
         let metrics = Metrics::default();
         let (mut done, _) = slot(Delivery::Sent, 0);
         assert!(matches!(
-            deliver(&mut done, &event(1, EventKind::Complete), &metrics),
+            deliver_event(&mut done, 1, EventKind::Complete, &metrics),
             Step::Remove
         ));
         let (mut full, _) = slot(Delivery::Full, 0);
         assert!(matches!(
-            deliver(&mut full, &event(1, EventKind::Progress), &metrics),
+            deliver_event(&mut full, 1, EventKind::Progress, &metrics),
             Step::Lagging
         ));
         assert_eq!(
@@ -148,7 +150,7 @@ mod tests {
         );
         let (mut gone, _) = slot(Delivery::Gone, 0);
         assert!(matches!(
-            deliver(&mut gone, &event(1, EventKind::Progress), &metrics),
+            deliver_event(&mut gone, 1, EventKind::Progress, &metrics),
             Step::Remove
         ));
     }

@@ -15,7 +15,7 @@ use socketioxide::{SendError, SocketError, SocketIo};
 use tracing::{debug, warn};
 
 use super::dispatch::{Connection, Dispatcher};
-use crate::fanout::{Delivery, Watcher, WatcherId, next_watcher_id};
+use crate::fanout::{Delivery, Frame, Watcher, WatcherId, next_watcher_id};
 
 /// A socketioxide socket as a session watcher.
 struct SocketWatcher {
@@ -28,12 +28,12 @@ impl Watcher for SocketWatcher {
         self.id
     }
 
-    fn send(&self, event_name: &str, payload_json: &str) -> Delivery {
-        let Ok(raw) = RawValue::from_string(payload_json.to_owned()) else {
+    fn send(&self, frame: &Frame) -> Delivery {
+        let Ok(raw) = RawValue::from_string(frame.json().to_owned()) else {
             warn!("dropping a malformed event payload");
             return Delivery::Sent;
         };
-        match self.socket.emit(event_name, &raw) {
+        match self.socket.emit(frame.name(), &raw) {
             Ok(()) => Delivery::Sent,
             Err(SendError::Socket(SocketError::InternalChannelFull)) => Delivery::Full,
             Err(_) => Delivery::Gone,

@@ -66,7 +66,7 @@ struct Link {
     outbox: Outbox,
     /// A frame taken from the queue (or the ping) that the websocket has not yet
     /// accepted.
-    sending: Option<String>,
+    sending: Option<Utf8Bytes>,
     ping_due: bool,
     awaiting_pong: bool,
     unflushed: bool,
@@ -149,7 +149,7 @@ impl Link {
             if self.sending.is_none() {
                 if self.ping_due {
                     self.ping_due = false;
-                    self.sending = Some("2".into());
+                    self.sending = Some(Utf8Bytes::from_static("2"));
                 } else {
                     match self.outbox.poll_recv(cx) {
                         Poll::Ready(Some(frame)) => self.sending = Some(frame),
@@ -161,7 +161,7 @@ impl Link {
             let mut ws = Pin::new(&mut self.ws);
             ready!(ws.as_mut().poll_ready(cx)).map_err(drop)?;
             let frame = self.sending.take().unwrap_or_default();
-            ws.start_send(Message::Text(frame.into())).map_err(drop)?;
+            ws.start_send(Message::Text(frame)).map_err(drop)?;
             self.unflushed = true;
         }
         if self.unflushed {

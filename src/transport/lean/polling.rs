@@ -86,7 +86,7 @@ pub(super) async fn poll(session: Arc<PollSession>) -> Response {
     let mut phases = session.phase.subscribe();
     let first = tokio::select! {
         biased;
-        frame = outbox.recv() => frame.ok_or(()),
+        frame = outbox.recv() => frame.map(|f| f.as_str().to_owned()).ok_or(()),
         _ = phases.wait_for(|p| matches!(p, Phase::Upgrading | Phase::Closed)) => Ok(String::new()),
     };
     let Ok(mut body) = first else {

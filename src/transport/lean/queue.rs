@@ -1,6 +1,7 @@
 //! A connection's outgoing queue: bounded, in order, one consumer (the transport
 //! that writes to the client), and small when idle. It is also the connection's
-//! session [`Watcher`], so a watched event costs one allocation (its frame).
+//! session [`Watcher`]: a watched event's frame is encoded once and shared by every
+//! queue it is pushed to.
 //!
 //! A tokio `mpsc` channel would do the same, but it allocates a 32-slot block and
 //! cache-padded state up front, about 1.5 KB per connection; this queue holds an
@@ -10,10 +11,11 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
+use axum::extract::ws::Utf8Bytes;
 use futures_util::task::AtomicWaker;
 
 use super::packet;
-use crate::fanout::{Delivery, Watcher, WatcherId, next_watcher_id};
+use crate::fanout::{Delivery, Frame, Watcher, WatcherId, next_watcher_id};
 
 /// Capacity an idle queue may keep; a burst's larger buffer is freed once drained.
 const IDLE_CAPACITY: usize = 8;
@@ -28,7 +30,7 @@ pub struct Queue {
 
 #[derive(Default)]
 struct State {
-    frames: VecDeque<String>,
+    frames: VecDeque<Utf8Bytes>,
     /// No consumer any more: frames are refused as `Gone`.
     gone: bool,
     /// The server ends the connection: the consumer sees the end once it has
@@ -64,7 +66,7 @@ pub fn queue(capacity: usize) -> (Arc<Queue>, Outbox) {
 
 impl Queue {
     /// Queues `frame` behind everything queued before it, without waiting.
-    pub fn push(&self, frame: String) -> Result<(), Refused> {
+    pub fn push(&self, frame: Utf8Bytes) -> Result<(), Refused> {
         {
             let mut state = self.state();
             if state.gone || state.shut {
@@ -97,8 +99,11 @@ impl Watcher for Queue {
         self.id
     }
 
-    fn send(&self, event_name: &str, payload_json: &str) -> Delivery {
-        match self.push(packet::event(event_name, payload_json)) {
+    fn send(&self, frame: &Frame) -> Delivery {
+        let Ok(text) = Utf8Bytes::try_from(frame.encoded(packet::event)) else {
+            unreachable!("an encoded frame is made from a String");
+        };
+        match self.push(text) {
             Ok(()) => Delivery::Sent,
             Err(Refused::Full) => Delivery::Full,
             Err(Refused::Gone) => Delivery::Gone,
@@ -108,7 +113,7 @@ impl Watcher for Queue {
 
 impl Outbox {
     /// The next frame; `Ready(None)` once the queue was shut and is empty.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<String>> {
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Utf8Bytes>> {
         if let Some(next) = self.take() {
             return Poll::Ready(next);
         }
@@ -120,17 +125,17 @@ impl Outbox {
     }
 
     /// Waits for the next frame, as [`Outbox::poll_recv`].
-    pub async fn recv(&mut self) -> Option<String> {
+    pub async fn recv(&mut self) -> Option<Utf8Bytes> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
     /// The next frame if one is queued, without waiting.
-    pub fn try_recv(&mut self) -> Option<String> {
+    pub fn try_recv(&mut self) -> Option<Utf8Bytes> {
         self.take().flatten()
     }
 
     /// `Some(Some(frame))`, `Some(None)` at the end, `None` when there is nothing yet.
-    fn take(&self) -> Option<Option<String>> {
+    fn take(&self) -> Option<Option<Utf8Bytes>> {
         let mut state = self.queue.state();
         let frame = state.frames.pop_front();
         if state.frames.is_empty() && state.frames.capacity() > IDLE_CAPACITY {
@@ -156,7 +161,7 @@ impl Drop for Outbox {
 mod tests {
     use super::*;
 
-    fn poll(outbox: &mut Outbox) -> Poll<Option<String>> {
+    fn poll(outbox: &mut Outbox) -> Poll<Option<Utf8Bytes>> {
         outbox.poll_recv(&mut Context::from_waker(std::task::Waker::noop()))
     }
 
@@ -167,7 +172,7 @@ mod tests {
         assert_eq!(queue.push("b".into()), Ok(()));
         assert_eq!(queue.push("c".into()), Err(Refused::Full));
         assert_eq!(poll(&mut outbox), Poll::Ready(Some("a".into())));
-        assert_eq!(queue.send("progress", "{}"), Delivery::Sent);
+        assert_eq!(queue.send(&Frame::new("progress", "{}")), Delivery::Sent);
         assert_eq!(outbox.try_recv(), Some("b".into()));
         assert_eq!(outbox.try_recv(), Some(r#"42["progress",{}]"#.into()));
         assert_eq!(poll(&mut outbox), Poll::Pending);
@@ -188,6 +193,6 @@ mod tests {
         let (queue, outbox) = queue(4);
         queue.push("a".into()).unwrap();
         drop(outbox);
-        assert_eq!(queue.send("progress", "{}"), Delivery::Gone);
+        assert_eq!(queue.send(&Frame::new("progress", "{}")), Delivery::Gone);
     }
 }

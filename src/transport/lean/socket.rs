@@ -43,7 +43,7 @@ impl Socket {
 
     /// Queues a frame without waiting; false when the queue is full or closed.
     pub fn push(&self, frame: String) -> bool {
-        self.queue.push(frame).is_ok()
+        self.queue.push(frame.into()).is_ok()
     }
 
     /// Handles one Socket.IO packet (an Engine.IO message). An error means the

@@ -22,6 +22,10 @@ use super::{Shared, bad_request};
 const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The read buffer of each connection: small, since most of them are idle.
 const READ_BUFFER: usize = 1024;
+/// Frames queued together are written with one system call up to this many bytes (the
+/// connection writes its queue, then flushes); a connection keeps about this much
+/// buffer once it has had such a burst.
+const WRITE_BATCH: usize = 2048;
 
 /// A websocket-only connection: its own Engine.IO session.
 pub(super) fn accept(shared: Arc<Shared>, upgrade: WebSocketUpgrade) -> Response {
@@ -47,12 +51,12 @@ pub(super) fn upgrade(
     })
 }
 
-/// Small buffers, eager writes, and the transport's message limit: a larger message
+/// Small buffers, batched writes, and the transport's message limit: a larger message
 /// closes this connection only.
 fn configure(upgrade: WebSocketUpgrade, shared: &Shared) -> WebSocketUpgrade {
     upgrade
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BATCH)
         .max_message_size(shared.max_payload)
         .max_frame_size(shared.max_payload)
 }

@@ -168,7 +168,7 @@ impl Store for RedisStore {
             .await?;
         let entries = Reply::new(reply.next()?)?.rest();
         let events = entries.map(reply::event).collect::<Result<_, _>>()?;
-        let first_retained = reply::seq_of_entry(&reply.text()?)?;
+        let first_retained = reply.number()?;
         let last_seq = reply.number()?;
         Ok(EventPage {
             events,

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use redis::Value;
 
-use crate::session::{Event, EventKind, Failure, SessionId, Snapshot, Status};
+use super::feed::parse_message;
+use crate::session::{Event, Failure, SessionId, Snapshot, Status};
 use crate::store::StoreError;
 
 /// A session hash as HGETALL returns it.
@@ -112,26 +112,18 @@ pub fn snapshot(hash: &Hash) -> Result<Snapshot, StoreError> {
     })
 }
 
-/// An event from a stream entry: `["<seq>-0", [k, name, d, payload, ...]]`.
-pub fn event(entry: Value) -> Result<Event, StoreError> {
-    let mut entry = Reply::new(entry)?;
-    let seq = seq_of_entry(&entry.text()?)?;
-    let fields = hash(entry.next()?)?;
-    let name = field(&fields, "k")?;
-    let kind = EventKind::from_name(name)
-        .ok_or_else(|| corrupt(format_args!("event {seq}: unknown name {name:?}")))?;
-    let json: Arc<str> = field(&fields, "d")?.into();
+/// An event as `read.lua` returns it (and as it is published): `"<seq> <name> <json>"`.
+pub fn event(value: Value) -> Result<Event, StoreError> {
+    let Value::BulkString(bytes) = value else {
+        return Err(corrupt(format_args!("expected an event, got {value:?}")));
+    };
+    let (seq, kind, json) = parse_message(&bytes).ok_or_else(|| {
+        corrupt(format_args!(
+            "malformed event {:?}",
+            String::from_utf8_lossy(&bytes)
+        ))
+    })?;
     Ok(Event { seq, kind, json })
-}
-
-/// The seq of a stream entry ID `<seq>-0`; 0 for the empty ID of no entry.
-pub fn seq_of_entry(id: &str) -> Result<u64, StoreError> {
-    if id.is_empty() {
-        return Ok(0);
-    }
-    id.split_once('-')
-        .and_then(|(seq, _)| seq.parse().ok())
-        .ok_or_else(|| corrupt(format_args!("stream entry id {id:?}")))
 }
 
 fn field<'a>(hash: &'a Hash, name: &str) -> Result<&'a str, StoreError> {
@@ -149,24 +141,21 @@ fn parsed<T: FromStr>(hash: &Hash, name: &str) -> Result<T, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::EventKind;
 
     fn bulk(s: &str) -> Value {
         Value::BulkString(s.as_bytes().to_vec())
     }
 
     #[test]
-    fn entries_and_hashes_decode() {
-        let entry = Value::Array(vec![
-            bulk("7-0"),
-            Value::Array(["k", "progress", "d", "{}", "t", "1"].map(bulk).to_vec()),
-        ]);
-        let event = event(entry).unwrap();
+    fn events_and_hashes_decode() {
+        let event = event(bulk(r#"7 progress {"seq":7}"#)).unwrap();
         assert_eq!(
             (event.seq, event.kind, &*event.json),
-            (7, EventKind::Progress, "{}")
+            (7, EventKind::Progress, r#"{"seq":7}"#)
         );
-        assert_eq!(seq_of_entry("").unwrap(), 0);
-        assert!(seq_of_entry("x-0").is_err());
+        assert!(super::event(bulk("7 progress")).is_err());
+        assert!(super::event(Value::Int(7)).is_err());
         assert!(hash(Value::Array(vec![bulk("a")])).is_err());
         assert!(snapshot(&Hash::new()).is_err());
     }

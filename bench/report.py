@@ -15,6 +15,18 @@ NAMES = {
 
 # scenario, label, path into the result, True when higher is better (None: no ratio)
 ROWS = [
+    ("fanout_max", "offered deliveries/s", ["offered_per_s"], None),
+    ("fanout_max", "delivered events/s (the most each server delivers)", ["events_per_s"], True),
+    ("fanout_max", "events per server CPU-second (instances + Redis)", ["events_per_server_cpu_s"], True),
+    ("fanout_max", "latency p99 ms", ["latency_ms", "p99"], False),
+    ("fanout_max", "gaps + duplicates", ["gaps+duplicates"], None),
+    ("fanout_half", "offered deliveries/s (half of Reprise's maximum)", ["offered_per_s"], None),
+    ("fanout_half", "delivered events/s", ["events_per_s"], True),
+    ("fanout_half", "events per server CPU-second (instances + Redis)", ["events_per_server_cpu_s"], True),
+    ("fanout_half", "latency p50 ms", ["latency_ms", "p50"], False),
+    ("fanout_half", "latency p99 ms", ["latency_ms", "p99"], False),
+    ("fanout_half", "gaps + duplicates", ["gaps+duplicates"], None),
+    ("fanout", "offered deliveries/s", ["offered_per_s"], None),
     ("fanout", "delivered events/s", ["events_per_s"], True),
     ("fanout", "events per server CPU-second (instances + Redis)", ["events_per_server_cpu_s"], True),
     ("fanout", "latency p50 ms", ["latency_ms", "p50"], False),
@@ -23,6 +35,7 @@ ROWS = [
     ("claim", "claims/s", ["claims_per_s"], True),
     ("claim", "reply p50 ms", ["latency_ms", "p50"], False),
     ("claim", "reply p99 ms", ["latency_ms", "p99"], False),
+    ("claim", "racing pairs answered", ["pairs answered"], None),
     ("claim", "double starts", ["pairs", "double_starts"], None),
     ("storm", "watchers resumed", ["resumed"], None),
     ("storm", "all resumed after ms", ["resume_all_ms"], False),
@@ -36,6 +49,11 @@ def lookup(result, path):
         if "gaps" not in result:
             return None
         return (result.get("gaps") or 0) + (result.get("duplicates") or 0)
+    if path == ["pairs answered"]:
+        pairs = result.get("pairs")
+        if not isinstance(pairs, dict):
+            return None
+        return f"{pairs['pairs'] - pairs['unanswered']} of {pairs['pairs']}"
     value = result
     for key in path:
         if not isinstance(value, dict) or key not in value:

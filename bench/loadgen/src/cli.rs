@@ -86,6 +86,11 @@ pub struct Fanout {
     /// Watchers per session, the starter included (connections = S x W).
     #[arg(long, default_value_t = 3, value_name = "W")]
     pub watchers: usize,
+    /// Spread the sessions' starts evenly over this many ms (one step of the server's
+    /// runs keeps their events apart, as sessions that users start independently are),
+    /// instead of starting them all at once.
+    #[arg(long, default_value_t = 0.0, value_name = "MS")]
+    pub stagger_ms: f64,
     /// Seconds to wait after every watcher joined before the window opens.
     #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
     pub warmup_s: f64,

@@ -41,11 +41,13 @@ struct Ctx {
 }
 
 /// Connection `index` goes to URL `target`: session `s`'s watchers start at URL
-/// `s mod n`, so that with several URLs the starters (and runs) are spread too.
+/// `s mod n`, so that with several URLs the starters (and runs) are spread too. A
+/// starter waits `delay` after the go before it starts its session.
 #[derive(Clone, Copy)]
 struct Place {
     index: usize,
     target: usize,
+    delay: Duration,
 }
 
 #[derive(Default)]
@@ -63,6 +65,7 @@ pub async fn run(setup: Shared, args: &Fanout) -> Result<Report, String> {
     let (go_tx, go_rx) = watch::channel(false);
     let mut tasks = Vec::with_capacity(total);
     for s in 0..args.sessions {
+        let delay = args.stagger_ms.max(0.0) * s as f64 / args.sessions as f64;
         let (slot, known) = watch::channel(None);
         let mut slot = Some(slot);
         for j in 0..args.watchers {
@@ -76,6 +79,7 @@ pub async fn run(setup: Shared, args: &Fanout) -> Result<Report, String> {
             let at = Place {
                 index: s * args.watchers + j,
                 target: (s + j) % setup.targets.len(),
+                delay: Duration::from_secs_f64(delay / 1000.0),
             };
             let task = watcher(setup.clone(), ctx.clone(), at, role, go_rx.clone());
             tasks.push(tokio::spawn(task));
@@ -164,6 +168,9 @@ async fn watcher(
     bump(&ctx.connected);
     if go.wait_for(|go| *go).await.is_err() {
         return;
+    }
+    if starter {
+        sleep(at.delay).await;
     }
     match enter(&mut conn, role, Instant::now() + setup.timeout).await {
         Ok(joined) => {

@@ -17,6 +17,7 @@ pub async fn run(setup: Shared, common: &Common) -> Result<Report, String> {
         common: common.clone(),
         sessions: 2,
         watchers: 3,
+        stagger_ms: 10.0,
         warmup_s: 0.0,
         duration_s: 1.0,
     };

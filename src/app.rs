@@ -2,6 +2,7 @@
 //! service, transports; binds the listener; runs until told to stop, then drains.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub hub: Hub,
     pub metrics: Arc<Metrics>,
     pub store_kind: &'static str,
+    /// Where processing outputs are written, served read-only under `/outputs/`.
+    pub outputs: MediaRoot,
 }
 
 /// A built server, bound and ready to run.
@@ -53,8 +56,9 @@ pub struct App {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("media root {path}: {source}")]
-    MediaRoot {
+    #[error("{what} {path}: {source}")]
+    Folder {
+        what: &'static str,
         path: String,
         source: std::io::Error,
     },
@@ -69,7 +73,8 @@ pub enum StartError {
 
 impl App {
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let media = media_root(&config)?;
+        let media = open_folder("media root", &config.media_root)?;
+        let outputs = open_folder("output root", &config.output_root)?;
         let (inbox, inbox_rx) = mpsc::unbounded_channel();
         let (store, feed, store_kind) = backend(&config, inbox).await?;
         let metrics = Arc::new(Metrics::default());
@@ -124,6 +129,7 @@ impl App {
             hub,
             metrics,
             store_kind,
+            outputs,
         };
         let routes = transport::http::routes().with_state(state);
         let (router, clients) =
@@ -185,13 +191,15 @@ impl App {
 }
 
 /// The media root, created when missing.
-fn media_root(config: &Config) -> Result<MediaRoot, StartError> {
-    if !config.media_root.exists() {
-        info!(path = %config.media_root.display(), "creating the media root");
-        let _ = std::fs::create_dir_all(&config.media_root);
+/// Opens a folder the server reads from, creating it if it is missing.
+fn open_folder(what: &'static str, path: &Path) -> Result<MediaRoot, StartError> {
+    if !path.exists() {
+        info!(path = %path.display(), "creating the {what}");
+        let _ = std::fs::create_dir_all(path);
     }
-    MediaRoot::open(&config.media_root).map_err(|source| StartError::MediaRoot {
-        path: config.media_root.display().to_string(),
+    MediaRoot::open(path).map_err(|source| StartError::Folder {
+        what,
+        path: path.display().to_string(),
         source,
     })
 }

@@ -1,4 +1,4 @@
-//! Plain HTTP routes: health, readiness, metrics.
+//! Plain HTTP routes: health, readiness, metrics, output files.
 
 use axum::Router;
 use axum::extract::State;
@@ -7,14 +7,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
+use super::outputs::output;
 use crate::app::AppState;
 
-/// Routes for operators and load balancers.
+/// Routes for operators, load balancers and downloads.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/outputs/{*path}", get(output))
 }
 
 /// Alive: the process serves requests.

@@ -5,6 +5,7 @@
 pub mod dispatch;
 pub mod http;
 pub mod lean;
+mod outputs;
 pub mod requests;
 pub mod socketio;
 

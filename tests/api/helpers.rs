@@ -33,7 +33,7 @@ impl Media {
 /// One running instance.
 pub struct TestApp {
     pub port: u16,
-    _outputs: tempfile::TempDir,
+    outputs: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -43,6 +43,11 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The instance's output root.
+    pub fn outputs(&self) -> &Path {
+        self.outputs.path()
     }
 }
 
@@ -83,10 +88,7 @@ pub async fn spawn_app(mut config: Config) -> TestApp {
     let app = App::build(config).await.expect("app builds");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        port,
-        _outputs: outputs,
-    }
+    TestApp { port, outputs }
 }
 
 /// Quiet unless TEST_LOG is set.

@@ -7,6 +7,7 @@ mod delivery;
 mod faults;
 mod health;
 mod helpers;
+mod outputs;
 mod paths;
 mod proxy;
 mod redis_server;

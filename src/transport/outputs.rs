@@ -1,0 +1,42 @@
+//! `GET /outputs/{path}`: processing outputs, read-only, confined to the output root
+//! exactly as video paths are to the media root (no escape through `..` or a symlink,
+//! regular files only). Byte ranges and conditional requests are honoured, so a
+//! browser can seek in a video.
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+
+use crate::app::AppState;
+use crate::media::{PathError, VideoPath};
+
+/// Serves one output file, or a 4xx `{code, message}`.
+pub async fn output(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    request: Request,
+) -> Response {
+    let file = match VideoPath::parse(&state.outputs, &path) {
+        Ok(file) => file,
+        Err(PathError::NotFound) => {
+            return refusal(StatusCode::NOT_FOUND, "not_found", "no such output");
+        }
+        Err(error) => return refusal(StatusCode::BAD_REQUEST, "invalid_path", &error.to_string()),
+    };
+    let served = ServeFile::new(file.absolute()).oneshot(request).await;
+    let Ok(mut response) = served;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        "no-cache".parse().expect("valid header"),
+    );
+    response.map(Body::new)
+}
+
+fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "code": code, "message": message });
+    (status, axum::Json(body)).into_response()
+}

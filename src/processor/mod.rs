@@ -1,5 +1,9 @@
 //! The processing seam: a [`Processor`] turns a video into outputs, reporting progress.
 
+mod child;
+mod command;
+mod outputs;
+mod reporter;
 mod simulated;
 
 use std::path::PathBuf;
@@ -9,6 +13,8 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub use command::Command;
+pub use outputs::Output;
 pub use simulated::Simulated;
 
 use crate::media::VideoPath;

@@ -8,6 +8,7 @@ mod faults;
 mod health;
 mod helpers;
 mod paths;
+mod processors;
 mod proxy;
 mod redis_server;
 mod resume;

@@ -2,6 +2,7 @@
 
 mod child;
 mod command;
+mod ffmpeg;
 mod outputs;
 mod reporter;
 mod simulated;
@@ -14,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use command::Command;
+pub use ffmpeg::Ffmpeg;
 pub use outputs::Output;
 pub use simulated::Simulated;
 

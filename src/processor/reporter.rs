@@ -31,6 +31,12 @@ impl Reporter {
         }
     }
 
+    /// Bases the estimate on the next report rather than the first, so that work a
+    /// resumed run skips does not count as done quickly.
+    pub fn rebase(&mut self) {
+        self.start = None;
+    }
+
     /// Sends `report` with its progress clamped between the last one and the ceiling,
     /// and an estimate of the time left when it has none. A closed channel or `stop`
     /// answers [`ProcessError::Stopped`].

@@ -1,5 +1,6 @@
-//! The real processors against real programs: the command processor on shell scripts
-//! written at test time.
+//! The real processors against real programs: ffmpeg on small videos that ffmpeg
+//! itself makes, and the command processor on shell scripts written at test time.
 
 mod command;
+mod ffmpeg;
 mod support;

@@ -12,11 +12,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::config::{Config, ProcessorKind};
+use crate::config::{Config, ConfigError};
 use crate::fanout::Hub;
 use crate::media::MediaRoot;
 use crate::metrics::Metrics;
-use crate::processor::{Processor, Simulated};
+use crate::processor::{self, InUse};
 use crate::session::{
     Runner, RunnerSettings, Sessions, SessionsSettings, Takeover, TakeoverSettings,
     spawn_store_watch,
@@ -38,6 +38,8 @@ pub struct AppState {
     pub hub: Hub,
     pub metrics: Arc<Metrics>,
     pub store_kind: &'static str,
+    /// The processor that runs here, which may stand in for the configured one.
+    pub processor: InUse,
 }
 
 /// A built server, bound and ready to run.
@@ -53,6 +55,8 @@ pub struct App {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error("media root {path}: {source}")]
     MediaRoot {
         path: String,
@@ -69,7 +73,9 @@ pub enum StartError {
 
 impl App {
     pub async fn build(config: Config) -> Result<Self, StartError> {
+        config.validate()?;
         let media = media_root(&config)?;
+        let (processor, in_use) = processor::choose(&config, std::env::var_os("PATH").as_deref());
         let (inbox, inbox_rx) = mpsc::unbounded_channel();
         let (store, feed, store_kind) = backend(&config, inbox).await?;
         let metrics = Arc::new(Metrics::default());
@@ -80,7 +86,7 @@ impl App {
         let hub = Hub::new(feed, store.clone(), metrics.clone());
         let runner = Runner::new(RunnerSettings {
             store: store.clone(),
-            processor: processor(&config),
+            processor,
             metrics: metrics.clone(),
             max_runs: config.max_concurrent_runs,
             lease_ttl,
@@ -124,6 +130,7 @@ impl App {
             hub,
             metrics,
             store_kind,
+            processor: in_use,
         };
         let routes = transport::http::routes().with_state(state);
         let (router, clients) =
@@ -134,7 +141,8 @@ impl App {
         };
         let listener = bind(&config.listen).map_err(listen_error)?;
         let address = listener.local_addr().map_err(listen_error)?;
-        info!(instance, %address, store = store_kind, "listening");
+        let processor = in_use.kind.name();
+        info!(instance, %address, store = store_kind, processor, "listening");
         let drain_grace = Duration::from_millis(config.drain_grace_ms);
         Ok(Self {
             listener,
@@ -230,16 +238,6 @@ fn spawn_inbox(mut inbox: mpsc::UnboundedReceiver<FeedMessage>, hub: Hub, takeov
             }
         }
     });
-}
-
-fn processor(config: &Config) -> Arc<dyn Processor> {
-    if config.processor != ProcessorKind::Simulated {
-        warn!(requested = ?config.processor, "this build runs only the simulated processor; using it");
-    }
-    Arc::new(Simulated {
-        steps: config.simulated_steps,
-        step: Duration::from_millis(config.simulated_step_ms),
-    })
 }
 
 /// Events are small and latency matters: no Nagle delay on client connections.

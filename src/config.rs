@@ -17,6 +17,14 @@ pub struct Config {
     pub media_root: PathBuf,
     pub output_root: PathBuf,
     pub processor: ProcessorKind,
+    /// The command processor's program and argument template; see [`crate::processor::Command`].
+    pub command: Vec<String>,
+    /// The ffmpeg processor's chunk length: the most work a stopped run loses.
+    pub chunk_s: u64,
+    /// The ffmpeg processor's output height cap.
+    pub max_height: u32,
+    /// The ffmpeg processor's x264 preset.
+    pub ffmpeg_preset: String,
     pub simulated_steps: u32,
     pub simulated_step_ms: u64,
     pub lease_ttl_ms: u64,
@@ -45,6 +53,31 @@ pub enum ProcessorKind {
     Simulated,
 }
 
+impl ProcessorKind {
+    /// The name settings use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProcessorKind::Ffmpeg => "ffmpeg",
+            ProcessorKind::Command => "command",
+            ProcessorKind::Simulated => "simulated",
+        }
+    }
+}
+
+/// The presets x264 knows, fastest first.
+const PRESETS: [&str; 10] = [
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
+
 /// The Socket.IO layers this server can serve with; both pass the same tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,6 +104,10 @@ impl Default for Config {
             media_root: "./media".into(),
             output_root: "./outputs".into(),
             processor: ProcessorKind::Ffmpeg,
+            command: Vec::new(),
+            chunk_s: 10,
+            max_height: 720,
+            ffmpeg_preset: "veryfast".into(),
             simulated_steps: 100,
             simulated_step_ms: 50,
             lease_ttl_ms: 10_000,
@@ -108,11 +145,13 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
+    #[error("invalid settings: {0}")]
+    Invalid(String),
 }
 
 impl Config {
     /// Loads `file` (when given, or `config/default.toml` when it exists) over the
-    /// defaults, then applies the environment.
+    /// defaults, then applies the environment, then checks the result.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let default_file = Path::new("config/default.toml");
         let file = file.or_else(|| default_file.exists().then_some(default_file));
@@ -120,7 +159,30 @@ impl Config {
             Some(path) => Self::from_file(path)?,
             None => Self::default(),
         };
-        base.with_env(std::env::vars())
+        let config = base.with_env(std::env::vars())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses settings that parse but cannot work together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |reason: &str| Err(ConfigError::Invalid(reason.into()));
+        if self.processor == ProcessorKind::Command && self.command.is_empty() {
+            return invalid(
+                "REPRISE_PROCESSOR=command needs REPRISE_COMMAND: the program and its \
+                 arguments, e.g. \"my-tool {input} {output_dir}\"",
+            );
+        }
+        if self.chunk_s == 0 {
+            return invalid("REPRISE_CHUNK_S must be at least 1");
+        }
+        if self.max_height < 2 {
+            return invalid("REPRISE_MAX_HEIGHT must be at least 2");
+        }
+        if !PRESETS.contains(&self.ffmpeg_preset.as_str()) {
+            return invalid("REPRISE_FFMPEG_PRESET must be an x264 preset, ultrafast to placebo");
+        }
+        Ok(())
     }
 
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
@@ -135,7 +197,7 @@ impl Config {
     }
 
     /// Applies `REPRISE_<KEY>` variables: each replaces the setting `<key>`; an empty
-    /// value unsets an optional setting.
+    /// value unsets an optional setting; a list setting takes whitespace-separated words.
     pub fn with_env(
         self,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -157,6 +219,12 @@ impl Config {
                         value: value.clone(),
                         reason: e.to_string(),
                     })?,
+                Some(toml::Value::Array(_)) => toml::Value::Array(
+                    value
+                        .split_whitespace()
+                        .map(|word| toml::Value::String(word.into()))
+                        .collect(),
+                ),
                 Some(_) => toml::Value::String(value),
                 None if OPTIONAL.contains(&key.as_str()) => {
                     if value.is_empty() {
@@ -232,6 +300,46 @@ mod tests {
                 .with_env(env(&[("REPRISE_PROCESSOR", "magic")]))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_command_is_words_and_is_required_by_the_command_processor() {
+        let config = Config::default()
+            .with_env(env(&[
+                ("REPRISE_PROCESSOR", "command"),
+                ("REPRISE_COMMAND", " my-tool --in {input}  {output_dir} "),
+                ("REPRISE_CHUNK_S", "2"),
+            ]))
+            .unwrap();
+        assert_eq!(
+            config.command,
+            ["my-tool", "--in", "{input}", "{output_dir}"]
+        );
+        assert_eq!(config.chunk_s, 2);
+        config.validate().unwrap();
+
+        let missing = Config::default()
+            .with_env(env(&[("REPRISE_PROCESSOR", "command")]))
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(missing.to_string().contains("REPRISE_COMMAND"), "{missing}");
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn ffmpeg_settings_that_cannot_work_are_refused() {
+        for (variable, value) in [
+            ("REPRISE_CHUNK_S", "0"),
+            ("REPRISE_MAX_HEIGHT", "1"),
+            ("REPRISE_FFMPEG_PRESET", "warp"),
+        ] {
+            let config = Config::default()
+                .with_env(env(&[(variable, value)]))
+                .unwrap();
+            let error = config.validate().unwrap_err();
+            assert!(error.to_string().contains(variable), "{error}");
+        }
     }
 
     #[test]

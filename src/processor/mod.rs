@@ -1,6 +1,7 @@
 //! The processing seam: a [`Processor`] turns a video into outputs, reporting progress.
 
 mod child;
+mod choose;
 mod command;
 mod ffmpeg;
 mod outputs;
@@ -14,6 +15,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub use choose::{InUse, choose};
 pub use command::Command;
 pub use ffmpeg::Ffmpeg;
 pub use outputs::Output;

@@ -13,11 +13,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::config::{Config, ProcessorKind};
+use crate::config::{Config, ConfigError};
 use crate::fanout::Hub;
 use crate::media::MediaRoot;
 use crate::metrics::Metrics;
-use crate::processor::{Processor, Simulated};
+use crate::processor::{self, InUse};
 use crate::session::{
     Runner, RunnerSettings, Sessions, SessionsSettings, Takeover, TakeoverSettings,
     spawn_store_watch,
@@ -41,6 +41,8 @@ pub struct AppState {
     pub store_kind: &'static str,
     /// Where processing outputs are written, served read-only under `/outputs/`.
     pub outputs: MediaRoot,
+    /// The processor that runs here, which may stand in for the configured one.
+    pub processor: InUse,
 }
 
 /// A built server, bound and ready to run.
@@ -56,6 +58,8 @@ pub struct App {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error("{what} {path}: {source}")]
     Folder {
         what: &'static str,
@@ -73,8 +77,10 @@ pub enum StartError {
 
 impl App {
     pub async fn build(config: Config) -> Result<Self, StartError> {
+        config.validate()?;
         let media = open_folder("media root", &config.media_root)?;
         let outputs = open_folder("output root", &config.output_root)?;
+        let (processor, in_use) = processor::choose(&config, std::env::var_os("PATH").as_deref());
         let (inbox, inbox_rx) = mpsc::unbounded_channel();
         let (store, feed, store_kind) = backend(&config, inbox).await?;
         let metrics = Arc::new(Metrics::default());
@@ -85,7 +91,7 @@ impl App {
         let hub = Hub::new(feed, store.clone(), metrics.clone());
         let runner = Runner::new(RunnerSettings {
             store: store.clone(),
-            processor: processor(&config),
+            processor,
             metrics: metrics.clone(),
             max_runs: config.max_concurrent_runs,
             lease_ttl,
@@ -130,6 +136,7 @@ impl App {
             metrics,
             store_kind,
             outputs,
+            processor: in_use,
         };
         let routes = transport::http::routes().with_state(state);
         let (router, clients) =
@@ -140,7 +147,8 @@ impl App {
         };
         let listener = bind(&config.listen).map_err(listen_error)?;
         let address = listener.local_addr().map_err(listen_error)?;
-        info!(instance, %address, store = store_kind, "listening");
+        let processor = in_use.kind.name();
+        info!(instance, %address, store = store_kind, processor, "listening");
         let drain_grace = Duration::from_millis(config.drain_grace_ms);
         Ok(Self {
             listener,
@@ -238,16 +246,6 @@ fn spawn_inbox(mut inbox: mpsc::UnboundedReceiver<FeedMessage>, hub: Hub, takeov
             }
         }
     });
-}
-
-fn processor(config: &Config) -> Arc<dyn Processor> {
-    if config.processor != ProcessorKind::Simulated {
-        warn!(requested = ?config.processor, "this build runs only the simulated processor; using it");
-    }
-    Arc::new(Simulated {
-        steps: config.simulated_steps,
-        step: Duration::from_millis(config.simulated_step_ms),
-    })
 }
 
 /// Events are small and latency matters: no Nagle delay on client connections.

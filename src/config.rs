@@ -17,6 +17,14 @@ pub struct Config {
     pub media_root: PathBuf,
     pub output_root: PathBuf,
     pub processor: ProcessorKind,
+    /// The command processor's program and argument template; see [`crate::processor::Command`].
+    pub command: Vec<String>,
+    /// The ffmpeg processor's chunk length: the most work a stopped run loses.
+    pub chunk_s: u64,
+    /// The ffmpeg processor's output height cap.
+    pub max_height: u32,
+    /// The ffmpeg processor's x264 preset.
+    pub ffmpeg_preset: String,
     pub simulated_steps: u32,
     pub simulated_step_ms: u64,
     pub lease_ttl_ms: u64,
@@ -45,6 +53,31 @@ pub enum ProcessorKind {
     Simulated,
 }
 
+impl ProcessorKind {
+    /// The name settings use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProcessorKind::Ffmpeg => "ffmpeg",
+            ProcessorKind::Command => "command",
+            ProcessorKind::Simulated => "simulated",
+        }
+    }
+}
+
+/// The presets x264 knows, fastest first.
+const PRESETS: [&str; 10] = [
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
+
 /// The Socket.IO layers this server can serve with; both pass the same tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,6 +104,10 @@ impl Default for Config {
             media_root: "./media".into(),
             output_root: "./outputs".into(),
             processor: ProcessorKind::Ffmpeg,
+            command: Vec::new(),
+            chunk_s: 10,
+            max_height: 720,
+            ffmpeg_preset: "veryfast".into(),
             simulated_steps: 100,
             simulated_step_ms: 50,
             lease_ttl_ms: 10_000,
@@ -108,11 +145,13 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
+    #[error("invalid settings: {0}")]
+    Invalid(String),
 }
 
 impl Config {
     /// Loads `file` (when given, or `config/default.toml` when it exists) over the
-    /// defaults, then applies the environment.
+    /// defaults, then applies the environment, then checks the result.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let default_file = Path::new("config/default.toml");
         let file = file.or_else(|| default_file.exists().then_some(default_file));
@@ -120,7 +159,30 @@ impl Config {
             Some(path) => Self::from_file(path)?,
             None => Self::default(),
         };
-        base.with_env(std::env::vars())
+        let config = base.with_env(std::env::vars())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses settings that parse but cannot work together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |reason: &str| Err(ConfigError::Invalid(reason.into()));
+        if self.processor == ProcessorKind::Command && self.command.is_empty() {
+            return invalid(
+                "REPRISE_PROCESSOR=command needs REPRISE_COMMAND: the program and its \
+                 arguments, e.g. \"my-tool {input} {output_dir}\"",
+            );
+        }
+        if self.chunk_s == 0 {
+            return invalid("REPRISE_CHUNK_S must be at least 1");
+        }
+        if self.max_height < 2 {
+            return invalid("REPRISE_MAX_HEIGHT must be at least 2");
+        }
+        if !PRESETS.contains(&self.ffmpeg_preset.as_str()) {
+            return invalid("REPRISE_FFMPEG_PRESET must be an x264 preset, ultrafast to placebo");
+        }
+        Ok(())
     }
 
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
@@ -135,7 +197,7 @@ impl Config {
     }
 
     /// Applies `REPRISE_<KEY>` variables: each replaces the setting `<key>`; an empty
-    /// value unsets an optional setting.
+    /// value unsets an optional setting; a list setting takes whitespace-separated words.
     pub fn with_env(
         self,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -157,6 +219,12 @@ impl Config {
                         value: value.clone(),
                         reason: e.to_string(),
                     })?,
+                Some(toml::Value::Array(_)) => toml::Value::Array(
+                    value
+                        .split_whitespace()
+                        .map(|word| toml::Value::String(word.into()))
+                        .collect(),
+                ),
                 Some(_) => toml::Value::String(value),
                 None if OPTIONAL.contains(&key.as_str()) => {
                     if value.is_empty() {
@@ -194,53 +262,4 @@ impl Config {
 const OPTIONAL: [&str; 2] = ["redis_url", "instance_id"];
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn environment_overrides_file_values() {
-        let config = Config::default()
-            .with_env(env(&[
-                ("REPRISE_LISTEN", "127.0.0.1:9000"),
-                ("REPRISE_LEASE_TTL_MS", "1500"),
-                ("REPRISE_REDIS_URL", "redis://127.0.0.1:7000"),
-                ("REPRISE_PROCESSOR", "simulated"),
-                ("UNRELATED", "x"),
-            ]))
-            .unwrap();
-        assert_eq!(config.listen, "127.0.0.1:9000");
-        assert_eq!(config.lease_ttl_ms, 1500);
-        assert_eq!(config.redis_url.as_deref(), Some("redis://127.0.0.1:7000"));
-        assert_eq!(config.processor, ProcessorKind::Simulated);
-    }
-
-    #[test]
-    fn bad_values_are_reported_with_their_variable() {
-        let err = Config::default()
-            .with_env(env(&[("REPRISE_LEASE_TTL_MS", "soon")]))
-            .unwrap_err();
-        assert!(err.to_string().contains("REPRISE_LEASE_TTL_MS"), "{err}");
-        assert!(
-            Config::default()
-                .with_env(env(&[("REPRISE_PROCESSOR", "magic")]))
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn the_shipped_file_matches_the_defaults() {
-        let file = Config::from_file(Path::new("config/default.toml")).unwrap();
-        let defaults = Config::default();
-        assert_eq!(
-            toml::Table::try_from(file).unwrap(),
-            toml::Table::try_from(defaults).unwrap()
-        );
-    }
-}
+mod tests;

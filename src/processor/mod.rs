@@ -1,5 +1,11 @@
 //! The processing seam: a [`Processor`] turns a video into outputs, reporting progress.
 
+mod child;
+mod choose;
+mod command;
+mod ffmpeg;
+mod outputs;
+mod reporter;
 mod simulated;
 
 use std::path::PathBuf;
@@ -9,6 +15,10 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub use choose::{InUse, choose};
+pub use command::Command;
+pub use ffmpeg::Ffmpeg;
+pub use outputs::Output;
 pub use simulated::Simulated;
 
 use crate::media::VideoPath;

@@ -24,15 +24,22 @@ async fn healthz() -> Response {
     axum::Json(json!({ "status": "ok" })).into_response()
 }
 
-/// Ready: the shared store answers.
+/// Ready: the shared store answers. The body also names the processor that runs,
+/// with a `warning` when it stands in for the configured one.
 async fn readyz(State(state): State<AppState>) -> Response {
+    let mut body = json!({ "store": state.store_kind, "processor": state.processor.kind.name() });
+    if state.processor.fell_back {
+        body["warning"] = json!("ffmpeg is not installed: running the simulated processor");
+    }
     match state.store.ping().await {
         Ok(()) => {
-            axum::Json(json!({ "status": "ready", "store": state.store_kind })).into_response()
+            body["status"] = json!("ready");
+            axum::Json(body).into_response()
         }
         Err(error) => {
             tracing::debug!(%error, "not ready");
-            let body = json!({ "status": "unavailable", "store": state.store_kind, "code": "unavailable" });
+            body["status"] = json!("unavailable");
+            body["code"] = json!("unavailable");
             (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
         }
     }

@@ -18,7 +18,26 @@ async fn the_embedded_store_serves_health_and_readiness() {
     assert_eq!(health, json!({ "status": "ok" }));
     let ready = reqwest::get(app.url("/readyz")).await.unwrap();
     assert_eq!(ready.status(), 200);
-    assert_eq!(ready.json::<Value>().await.unwrap()["store"], "embedded");
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(ready["store"], "embedded");
+    assert_eq!(ready["processor"], "simulated");
+    assert_eq!(ready.get("warning"), None);
+}
+
+#[tokio::test]
+async fn readiness_names_the_ffmpeg_processor_when_ffmpeg_is_installed() {
+    let media = Media::new(&[]);
+    let mut config = test_config(media.path(), None);
+    config.processor = reprise::config::ProcessorKind::Ffmpeg;
+    let app = spawn_app(config).await;
+    let ready: Value = reqwest::get(app.url("/readyz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["processor"], "ffmpeg", "{ready}");
+    assert_eq!(ready.get("warning"), None);
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod health;
 mod helpers;
 mod outputs;
 mod paths;
+mod processors;
 mod proxy;
 mod redis_server;
 mod resume;

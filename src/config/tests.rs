@@ -1,0 +1,90 @@
+//! Settings: defaults, file and environment layering, and refusals.
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn environment_overrides_file_values() {
+    let config = Config::default()
+        .with_env(env(&[
+            ("REPRISE_LISTEN", "127.0.0.1:9000"),
+            ("REPRISE_LEASE_TTL_MS", "1500"),
+            ("REPRISE_REDIS_URL", "redis://127.0.0.1:7000"),
+            ("REPRISE_PROCESSOR", "simulated"),
+            ("UNRELATED", "x"),
+        ]))
+        .unwrap();
+    assert_eq!(config.listen, "127.0.0.1:9000");
+    assert_eq!(config.lease_ttl_ms, 1500);
+    assert_eq!(config.redis_url.as_deref(), Some("redis://127.0.0.1:7000"));
+    assert_eq!(config.processor, ProcessorKind::Simulated);
+}
+
+#[test]
+fn bad_values_are_reported_with_their_variable() {
+    let err = Config::default()
+        .with_env(env(&[("REPRISE_LEASE_TTL_MS", "soon")]))
+        .unwrap_err();
+    assert!(err.to_string().contains("REPRISE_LEASE_TTL_MS"), "{err}");
+    assert!(
+        Config::default()
+            .with_env(env(&[("REPRISE_PROCESSOR", "magic")]))
+            .is_err()
+    );
+}
+
+#[test]
+fn a_command_is_words_and_is_required_by_the_command_processor() {
+    let config = Config::default()
+        .with_env(env(&[
+            ("REPRISE_PROCESSOR", "command"),
+            ("REPRISE_COMMAND", " my-tool --in {input}  {output_dir} "),
+            ("REPRISE_CHUNK_S", "2"),
+        ]))
+        .unwrap();
+    assert_eq!(
+        config.command,
+        ["my-tool", "--in", "{input}", "{output_dir}"]
+    );
+    assert_eq!(config.chunk_s, 2);
+    config.validate().unwrap();
+
+    let missing = Config::default()
+        .with_env(env(&[("REPRISE_PROCESSOR", "command")]))
+        .unwrap()
+        .validate()
+        .unwrap_err();
+    assert!(missing.to_string().contains("REPRISE_COMMAND"), "{missing}");
+    Config::default().validate().unwrap();
+}
+
+#[test]
+fn ffmpeg_settings_that_cannot_work_are_refused() {
+    for (variable, value) in [
+        ("REPRISE_CHUNK_S", "0"),
+        ("REPRISE_MAX_HEIGHT", "1"),
+        ("REPRISE_FFMPEG_PRESET", "warp"),
+    ] {
+        let config = Config::default()
+            .with_env(env(&[(variable, value)]))
+            .unwrap();
+        let error = config.validate().unwrap_err();
+        assert!(error.to_string().contains(variable), "{error}");
+    }
+}
+
+#[test]
+fn the_shipped_file_matches_the_defaults() {
+    let file = Config::from_file(Path::new("config/default.toml")).unwrap();
+    let defaults = Config::default();
+    assert_eq!(
+        toml::Table::try_from(file).unwrap(),
+        toml::Table::try_from(defaults).unwrap()
+    );
+}

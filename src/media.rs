@@ -69,7 +69,7 @@ impl VideoPath {
         }
         let relative = lexical_relative(root, Path::new(raw))?;
         if relative.as_os_str().is_empty() {
-            return Err(PathError::Invalid("names the media root itself"));
+            return Err(PathError::Invalid("names the root folder itself"));
         }
         let resolved = match std::fs::canonicalize(root.canonical.join(&relative)) {
             Ok(resolved) => resolved,
@@ -80,7 +80,7 @@ impl VideoPath {
         };
         let inside = resolved
             .strip_prefix(&root.canonical)
-            .map_err(|_| PathError::Invalid("escapes the media root"))?;
+            .map_err(|_| PathError::Invalid("escapes the root folder"))?;
         let canonical = inside
             .to_str()
             .ok_or(PathError::Invalid("resolves to a name that is not UTF-8"))?
@@ -120,7 +120,7 @@ fn lexical_relative(root: &MediaRoot, raw: &Path) -> Result<PathBuf, PathError> 
             .into_iter()
             .find_map(|prefix| normal.strip_prefix(prefix).ok())
             .map(Path::to_path_buf)
-            .ok_or(PathError::Invalid("absolute path outside the media root"))?
+            .ok_or(PathError::Invalid("absolute path outside the root folder"))?
     } else {
         raw.to_path_buf()
     };
@@ -137,7 +137,7 @@ fn normalise(path: &Path) -> Result<PathBuf, PathError> {
             Component::Normal(part) => out.push(part),
             Component::ParentDir => {
                 if !out.pop() {
-                    return Err(PathError::Invalid("escapes the media root"));
+                    return Err(PathError::Invalid("escapes the root folder"));
                 }
             }
             Component::Prefix(_) => return Err(PathError::Invalid("unsupported prefix")),

@@ -25,7 +25,10 @@ pub async fn output(
         Err(PathError::NotFound) => {
             return refusal(StatusCode::NOT_FOUND, "not_found", "no such output");
         }
-        Err(error) => return refusal(StatusCode::BAD_REQUEST, "invalid_path", &error.to_string()),
+        Err(PathError::Invalid(reason)) => {
+            let message = format!("invalid output path: {reason}");
+            return refusal(StatusCode::BAD_REQUEST, "invalid_path", &message);
+        }
     };
     let served = ServeFile::new(file.absolute()).oneshot(request).await;
     let Ok(mut response) = served;

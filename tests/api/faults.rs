@@ -15,4 +15,5 @@ mod kill_owner;
 mod redis_proc;
 mod redis_restart;
 mod stop_owner;
+mod transcode_takeover;
 mod watcher;

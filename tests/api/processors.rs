@@ -3,4 +3,4 @@
 
 mod command;
 mod ffmpeg;
-mod support;
+pub mod support;

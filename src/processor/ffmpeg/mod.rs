@@ -62,6 +62,7 @@ impl Processor for Ffmpeg {
             job: &job,
             stop: &stop,
             reporter: Reporter::new(reports, CEILING),
+            reused_chunks: 0,
         };
         let outcome = run.all().await;
         match &outcome {
@@ -83,6 +84,8 @@ struct Run<'a> {
     job: &'a Job,
     stop: &'a CancellationToken,
     reporter: Reporter,
+    /// Chunks an earlier run had finished that this one kept.
+    reused_chunks: usize,
 }
 
 impl Run<'_> {
@@ -116,6 +119,7 @@ impl Run<'_> {
             "duration_s": (probe.duration_s * 1000.0).round() / 1000.0,
             "width": probe.width,
             "height": probe.height,
+            "resumed_from_chunks": self.reused_chunks,
         }))
     }
 
@@ -139,6 +143,7 @@ impl Run<'_> {
             let chunk = self.path(&format!("chunk-{index:05}.mp4"));
             chunks.push(chunk.clone());
             if done.chunks.contains(&index) && chunk.is_file() {
+                self.reused_chunks += 1;
                 continue;
             }
             let encode = |part: &Path| args::video_chunk(input, span, height, preset, part);

@@ -115,6 +115,11 @@ impl Cluster {
         Instance::spawn(id, &env, self.dir.path(), log).await
     }
 
+    /// The media root the instances share.
+    pub fn media_path(&self) -> &std::path::Path {
+        self.media.path()
+    }
+
     /// A fresh connection to the cluster's Redis, for inspecting what was stored.
     pub async fn conn(&self) -> MultiplexedConnection {
         redis::Client::open(self.redis_url.as_str())

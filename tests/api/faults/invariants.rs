@@ -29,7 +29,7 @@ pub fn check(history: &History, steps: u32) {
     progress_resumes(history, steps);
 }
 
-fn stream_is_whole(history: &History) {
+pub fn stream_is_whole(history: &History) {
     let id = &history.session_id;
     let seqs: Vec<u64> = history.entries.iter().map(|e| e.seq).collect();
     let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
@@ -58,7 +58,7 @@ fn stream_is_whole(history: &History) {
 
 /// Every writer began with a `start` line, tokens grow from run to run, and each
 /// run's last write comes before the next run started.
-fn one_owner_at_a_time(history: &History) {
+pub fn one_owner_at_a_time(history: &History) {
     let id = &history.session_id;
     let starts = history.starts();
     assert!(

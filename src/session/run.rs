@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
-use tokio::time::{Instant, Interval};
+use tokio::time::{Instant, Interval, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
@@ -17,6 +17,9 @@ use crate::metrics::Metrics;
 use crate::processor::{Job, ProcessError, Report};
 use crate::store::{Lease, StoreError};
 use crate::telemetry::Outage;
+
+/// How long a stopped processor may take to end (it promises to end promptly).
+const STOP_WAIT: Duration = Duration::from_secs(5);
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +122,9 @@ pub(super) async fn run(
         }
     };
     stop_work.cancel();
+    if !work.is_finished() && timeout(STOP_WAIT, &mut work).await.is_err() {
+        warn!("the processor did not stop within {STOP_WAIT:?}");
+    }
     drop(permit);
     ending
 }

@@ -12,7 +12,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{Instrument, info, info_span, warn};
 
 use super::run::{self, Ending};
-use super::{SessionId, Snapshot};
+use super::{SessionId, Snapshot, Status};
 use crate::media::VideoPath;
 use crate::metrics::Metrics;
 use crate::processor::Processor;
@@ -87,6 +87,9 @@ impl Runner {
             async move {
                 let ending = run::run(&shared, lease, snapshot, video, cancel).await;
                 info!(?ending, "run ended");
+                if matches!(ending, Ending::Cancelled | Ending::LeaseLost) {
+                    discard_if_cancelled(&shared, &id).await;
+                }
                 let counter = match ending {
                     Ending::LeaseLost => Some(&shared.settings.metrics.runs_fenced),
                     Ending::HandedOver => Some(&shared.settings.metrics.runs_handed_over),
@@ -125,5 +128,22 @@ impl Runner {
 
     fn running(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, CancellationToken>> {
         self.shared.running.lock().expect("runner lock")
+    }
+}
+
+/// Removes what a run of a cancelled session left in its output folder (finished
+/// chunks, say). Only a cancel: after a lost lease or a hand-over the session goes on
+/// elsewhere, possibly in the same (shared) folder.
+async fn discard_if_cancelled(shared: &Shared, id: &SessionId) {
+    let cancelled = match shared.settings.store.snapshot(id).await {
+        Ok(Some(snapshot)) => snapshot.status == Status::Cancelled,
+        Ok(None) | Err(_) => false,
+    };
+    let folder = shared.settings.output_root.join(id.as_str());
+    if cancelled
+        && folder.exists()
+        && let Err(error) = std::fs::remove_dir_all(&folder)
+    {
+        warn!(%error, "cannot remove a cancelled session's outputs");
     }
 }

@@ -2,6 +2,7 @@
 
 mod health;
 mod id;
+mod keeper;
 mod model;
 pub mod replies;
 mod resume;

@@ -6,16 +6,16 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
-use tokio::time::{Instant, Interval, timeout};
+use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
+use super::keeper::Keeper;
 use super::runner::Shared;
-use super::{Failure, Snapshot, Status, Update, replies::now_ms};
+use super::{Snapshot, Status, Update};
 use crate::media::VideoPath;
-use crate::metrics::Metrics;
-use crate::processor::{Job, ProcessError, Report};
-use crate::store::{Lease, StoreError};
+use crate::processor::{Job, Report};
+use crate::store::Lease;
 use crate::telemetry::Outage;
 
 /// How long a stopped processor may take to end (it promises to end promptly).
@@ -32,15 +32,9 @@ pub enum Ending {
     Cancelled,
     /// This instance is draining; the lease was handed over.
     HandedOver,
-}
-
-/// The lease as this run holds it: renewed every third of its TTL.
-struct Keeper<'a> {
-    shared: &'a Shared,
-    lease: Lease,
-    deadline: Instant,
-    renew: Interval,
-    outage: Outage,
+    /// While it waited for a slot here, an instance with a free one took the queued
+    /// session (and with it the lease).
+    TakenFromQueue,
 }
 
 pub(super) async fn run(
@@ -59,6 +53,7 @@ pub(super) async fn run(
         deadline: Instant::now() + ttl,
         renew,
         outage: Outage::default(),
+        queued: snapshot.status == Status::Queued,
     };
 
     let permit = loop {
@@ -66,9 +61,15 @@ pub(super) async fn run(
             permit = shared.slots.clone().acquire_owned() => break permit.expect("slots never close"),
             _ = cancel.cancelled() => return Ending::Cancelled,
             _ = shared.drain.cancelled() => return keeper.hand_over().await,
-            _ = keeper.renew.tick() => if !keeper.renew().await { return Ending::LeaseLost },
+            _ = keeper.renew.tick() => if !keeper.renew().await {
+                return match keeper.queued {
+                    true => Ending::TakenFromQueue,
+                    false => Ending::LeaseLost,
+                };
+            },
         }
     };
+    keeper.queued = false;
     if snapshot.status == Status::Queued {
         let mut extra = Map::new();
         extra.insert("stage".into(), "starting".into());
@@ -127,147 +128,6 @@ pub(super) async fn run(
     }
     drop(permit);
     ending
-}
-
-impl Keeper<'_> {
-    /// Renews the lease; false once it is lost, or could not be renewed in time.
-    async fn renew(&mut self) -> bool {
-        let ttl = self.shared.settings.lease_ttl;
-        match self
-            .shared
-            .settings
-            .store
-            .renew(&self.lease, ttl.as_millis() as u64)
-            .await
-        {
-            Ok(true) => {
-                self.deadline = Instant::now() + ttl;
-                self.outage.recovered("lease renewal");
-                true
-            }
-            Ok(false) => {
-                Metrics::bump(&self.shared.settings.metrics.lease_renew_failures);
-                warn!("lease lost; stopping the run");
-                false
-            }
-            Err(error) => {
-                Metrics::bump(&self.shared.settings.metrics.lease_renew_failures);
-                self.outage.failed("lease renewal", &error);
-                let in_time = Instant::now() + ttl / 3 < self.deadline;
-                if !in_time {
-                    warn!("lease could not be renewed before it ran out; stopping the run");
-                }
-                in_time
-            }
-        }
-    }
-
-    /// Records one event; false when the lease was superseded. A write the store
-    /// could not take is skipped: the next report carries newer progress.
-    async fn write(&mut self, update: &Update) -> bool {
-        match self.shared.settings.store.append(&self.lease, update).await {
-            Ok(_) => {
-                Metrics::bump(&self.shared.settings.metrics.events_published);
-                self.outage.recovered("recording progress");
-                true
-            }
-            Err(StoreError::Fenced) => false,
-            Err(error) => {
-                self.outage.failed("recording progress", &error);
-                true
-            }
-        }
-    }
-
-    /// Adds `start` or `end <how>` to the session's run log; false when fenced.
-    async fn note(&mut self, what: &str, how: Option<Ending>) -> bool {
-        let settings = &self.shared.settings;
-        let mut line = format!(
-            "{what} {} {} {}",
-            self.lease.token,
-            settings.instance,
-            now_ms()
-        );
-        if let Some(how) = how {
-            line.push_str(match how {
-                Ending::Finished => " finished",
-                Ending::LeaseLost => " lease_lost",
-                Ending::Cancelled => " stopped",
-                Ending::HandedOver => " handed_over",
-            });
-        }
-        match settings.store.note_run(&self.lease, &line).await {
-            Ok(()) => true,
-            Err(StoreError::Fenced) => false,
-            Err(error) => {
-                self.outage.failed("writing the run log", &error);
-                true
-            }
-        }
-    }
-
-    /// Gives the lease up for another instance to continue at once.
-    async fn hand_over(&mut self) -> Ending {
-        self.note("end", Some(Ending::HandedOver)).await;
-        match self.shared.settings.store.hand_over(&self.lease).await {
-            Ok(true) => Ending::HandedOver,
-            Ok(false) => Ending::LeaseLost,
-            Err(error) => {
-                warn!(%error, "could not hand the lease over; it will expire instead");
-                Ending::LeaseLost
-            }
-        }
-    }
-
-    /// Records the run's terminal event, retrying while the lease may still be ours.
-    async fn finish(
-        &mut self,
-        outcome: Result<Result<Value, ProcessError>, tokio::task::JoinError>,
-    ) -> Ending {
-        let update = match outcome {
-            Ok(Ok(result)) => Update::complete(result),
-            Ok(Err(ProcessError::Stopped)) => return Ending::Cancelled,
-            Ok(Err(ProcessError::Failed(reason))) => Update::failed(Failure {
-                code: "processing_failed".into(),
-                message: reason,
-            }),
-            Err(panic) => {
-                warn!(%panic, "processor task failed");
-                let message = "the processor stopped unexpectedly".into();
-                Update::failed(Failure {
-                    code: "processing_failed".into(),
-                    message,
-                })
-            }
-        };
-        self.note("end", Some(Ending::Finished)).await;
-        let metrics = &self.shared.settings.metrics;
-        while Instant::now() < self.deadline {
-            match self
-                .shared
-                .settings
-                .store
-                .append(&self.lease, &update)
-                .await
-            {
-                Ok(_) => {
-                    let counter = match update.status {
-                        Status::Complete => &metrics.sessions_completed,
-                        _ => &metrics.sessions_failed,
-                    };
-                    Metrics::bump(counter);
-                    Metrics::bump(&metrics.events_published);
-                    return Ending::Finished;
-                }
-                Err(StoreError::Fenced) => return Ending::LeaseLost,
-                Err(error) => {
-                    self.outage.failed("recording the result", &error);
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }
-        Ending::LeaseLost
-    }
 }
 
 fn progress_update(report: Report) -> Update {

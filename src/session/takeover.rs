@@ -8,10 +8,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::{Failure, Runner, SessionId, Update};
+use super::{Failure, Runner, SessionId, Snapshot, Update};
 use crate::media::{MediaRoot, VideoPath};
 use crate::metrics::Metrics;
-use crate::store::{Store, TakeOver};
+use crate::store::{Lease, Store, TakeOver};
 use crate::telemetry::Outage;
 
 /// Settings of the takeover loop.
@@ -73,6 +73,23 @@ impl TakeoverSettings {
             }
             Err(error) => outage.failed("looking for expired leases", &error),
         }
+        self.take_queued(outage).await;
+    }
+
+    /// Starts sessions waiting in the cluster-wide queue while this instance has slots
+    /// free (counted once: a started run takes its slot a moment later).
+    async fn take_queued(&self, outage: &mut Outage) {
+        let ttl_ms = self.lease_ttl.as_millis() as u64;
+        for _ in 0..self.runner.free_slots() {
+            match self.store.take_queued(&self.instance, ttl_ms).await {
+                Ok(Some((lease, snapshot))) => {
+                    info!(session_id = %lease.session_id, "took a queued session");
+                    self.start(lease, snapshot);
+                }
+                Ok(None) => return,
+                Err(error) => return outage.failed("taking a queued session", &error),
+            }
+        }
     }
 
     async fn try_take(&self, id: &SessionId, outage: &mut Outage) {
@@ -88,21 +105,7 @@ impl TakeoverSettings {
             Ok(TakeOver::Taken(lease, snapshot)) => {
                 Metrics::bump(&self.metrics.sessions_taken_over);
                 info!(session_id = %id, progress = snapshot.progress, seq = snapshot.seq, "took the session over");
-                match VideoPath::parse(&self.media, &snapshot.video_path) {
-                    Ok(video) => self.runner.spawn(lease, *snapshot, video),
-                    Err(error) => {
-                        warn!(session_id = %id, %error, "the video is not available here; failing the session");
-                        let failure = Failure {
-                            code: "processing_failed".into(),
-                            message: format!("the video can no longer be read: {error}"),
-                        };
-                        if let Err(error) =
-                            self.store.append(&lease, &Update::failed(failure)).await
-                        {
-                            warn!(session_id = %id, %error, "could not record the failure");
-                        }
-                    }
-                }
+                self.start(lease, *snapshot);
             }
             Ok(TakeOver::GaveUp(_)) => {
                 Metrics::bump(&self.metrics.takeover_gave_up);
@@ -111,5 +114,29 @@ impl TakeoverSettings {
             Ok(TakeOver::NotNeeded) => {}
             Err(error) => outage.failed("taking a session over", &error),
         }
+    }
+
+    /// Runs a session this instance now holds the lease of; one whose video cannot be
+    /// read here fails.
+    fn start(&self, lease: Lease, snapshot: Snapshot) {
+        let video = match VideoPath::parse(&self.media, &snapshot.video_path) {
+            Ok(video) => video,
+            Err(error) => {
+                let id = lease.session_id.clone();
+                warn!(session_id = %id, %error, "the video is not available here; failing the session");
+                let failure = Failure {
+                    code: "processing_failed".into(),
+                    message: format!("the video can no longer be read: {error}"),
+                };
+                let store = self.store.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = store.append(&lease, &Update::failed(failure)).await {
+                        warn!(session_id = %id, %error, "could not record the failure");
+                    }
+                });
+                return;
+            }
+        };
+        self.runner.spawn(lease, snapshot, video);
     }
 }

@@ -106,6 +106,14 @@ impl Store for MemoryStore {
             .take_over(id, lease_ttl_ms, max_takeovers, now()))
     }
 
+    async fn take_queued(
+        &self,
+        _owner: &str,
+        lease_ttl_ms: u64,
+    ) -> Result<Option<(Lease, Snapshot)>, StoreError> {
+        Ok(self.state().take_queued(lease_ttl_ms, now()))
+    }
+
     async fn hand_over(&self, lease: &Lease) -> Result<bool, StoreError> {
         Ok(self.state().hand_over(lease, now()))
     }

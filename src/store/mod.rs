@@ -174,6 +174,16 @@ pub trait Store: Send + Sync + 'static {
         max_takeovers: u32,
     ) -> Result<TakeOver, StoreError>;
 
+    /// Gives the oldest session of the cluster-wide queue (claimed with `queued`) to
+    /// `owner`, under a fresh fencing token and a lease of `lease_ttl_ms`: its claimer,
+    /// still waiting for a slot of its own, is fenced from now on. Entries whose session
+    /// is no longer queued are dropped on the way. `None` when nothing waits.
+    async fn take_queued(
+        &self,
+        owner: &str,
+        lease_ttl_ms: u64,
+    ) -> Result<Option<(Lease, Snapshot)>, StoreError>;
+
     /// Gives a live lease up so that another instance continues at once: the lock is
     /// released, the lease counts as expired, and every instance's feed hears
     /// [`FeedMessage::HandedOver`]. `Ok(false)` when the lease was not ours any more.

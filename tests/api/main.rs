@@ -14,5 +14,6 @@ mod proxy;
 mod redis_server;
 mod resume;
 mod sio_client;
+mod slots;
 mod stock_clients;
 mod store_conformance;

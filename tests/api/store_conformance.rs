@@ -7,6 +7,7 @@
 mod events;
 mod handover;
 mod leases;
+mod queue;
 mod stream_tokens;
 mod takeover;
 
@@ -237,4 +238,6 @@ conformance! {
     takeover::takeovers_are_counted_and_bounded,
     handover::hand_over_lets_another_owner_continue_at_once,
     handover::run_log_round_trips_under_the_current_lease,
+    queue::queued_sessions_are_taken_oldest_first_and_once,
+    queue::sessions_no_longer_queued_are_skipped,
 }

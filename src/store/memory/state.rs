@@ -2,7 +2,7 @@
 //! can be exercised at a chosen time. The lease steps (takeover, hand-over, run log)
 //! are in `state/leases.rs`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use serde_json::Map;
@@ -26,6 +26,8 @@ pub(super) struct State {
     sessions: HashMap<SessionId, Session>,
     /// The lease deadline of every queued or processing session.
     leases: LeaseIndex,
+    /// Sessions claimed as queued, oldest first, for any instance with a free slot.
+    queue: VecDeque<SessionId>,
     subscribed: HashSet<SessionId>,
     next_sweep: Instant,
 }
@@ -38,6 +40,7 @@ impl State {
             videos: HashMap::new(),
             sessions: HashMap::new(),
             leases: LeaseIndex::default(),
+            queue: VecDeque::new(),
             subscribed: HashSet::new(),
             next_sweep: now.at + SWEEP_EVERY,
         }
@@ -87,6 +90,9 @@ impl State {
         let snapshot = session.snapshot.clone();
         sessions.insert(id.clone(), session);
         self.leases.set(&id, Some(now.after(request.lease_ttl_ms)));
+        if request.queued {
+            self.queue.push_back(id.clone());
+        }
         self.publish(&id, event);
         Claim::Created(lease, snapshot)
     }

@@ -69,6 +69,12 @@ impl Keys {
         format!("{}:leases", self.prefix)
     }
 
+    /// The cluster-wide queue: a sorted set of the ids of sessions claimed as queued,
+    /// scored with their claim time in ms. Not hash-tagged, like [`Keys::leases`].
+    pub fn queue(&self) -> String {
+        format!("{}:queue", self.prefix)
+    }
+
     /// The channel on which every hand-over is announced, with the session id as the
     /// message.
     pub fn handover(&self) -> String {

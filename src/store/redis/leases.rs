@@ -6,10 +6,13 @@ use redis::Value;
 use super::reply::{self, Reply, corrupt};
 use super::scripts::{self, GiveUp};
 use super::{RedisStore, recorded};
-use crate::session::{EventKind, SessionId, Update};
+use crate::session::{EventKind, SessionId, Snapshot, Update};
 use crate::store::give_up_failure;
 use crate::store::wire::update_tail;
 use crate::store::{Lease, Store, StoreError, TakeOver};
+
+/// Queue entries one `take_queued` call looks at before it answers `None`.
+const DEQUEUE_TRIES: usize = 16;
 
 impl RedisStore {
     /// See [`Store::expired_leases`]: one read-only script, timed by Redis's clock.
@@ -83,6 +86,50 @@ impl RedisStore {
             true => Ok(()),
             false => Err(StoreError::Fenced),
         }
+    }
+
+    /// See [`Store::take_queued`]: reads the head of the queue, then one script takes
+    /// it; an entry another instance took first, or one gone stale, is skipped.
+    pub(super) async fn dequeue(
+        &self,
+        owner: &str,
+        lease_ttl_ms: u64,
+    ) -> Result<Option<(Lease, Snapshot)>, StoreError> {
+        for _ in 0..DEQUEUE_TRIES {
+            let head: Vec<String> = self
+                .redis
+                .query(redis::cmd("ZRANGE").arg(self.keys.queue()).arg(0).arg(0))
+                .await?;
+            let Some(member) = head.into_iter().next() else {
+                return Ok(None);
+            };
+            let Some(id) = SessionId::parse(&member) else {
+                tracing::warn!(member, "the queue holds a malformed session id");
+                let drop = redis::cmd("ZREM")
+                    .arg(self.keys.queue())
+                    .arg(&member)
+                    .clone();
+                self.redis.query::<i64>(&drop).await?;
+                continue;
+            };
+            let call = scripts::take_queued(&self.keys, &id, owner, lease_ttl_ms);
+            let mut reply = self.run(call).await?;
+            match reply.text()?.as_str() {
+                "taken" => {
+                    let token = reply.number()?;
+                    let snapshot = reply::snapshot(&reply.hash()?)?;
+                    let lease = Lease {
+                        session_id: id,
+                        video_path: snapshot.video_path.clone(),
+                        token,
+                    };
+                    return Ok(Some((lease, snapshot)));
+                }
+                "gone" | "stale" => continue,
+                other => return Err(corrupt(format_args!("take_queued of {id}: {other}"))),
+            }
+        }
+        Ok(None)
     }
 
     /// See [`Store::run_log`].

@@ -198,6 +198,14 @@ impl Store for RedisStore {
         self.take(id, owner, lease_ttl_ms, max_takeovers).await
     }
 
+    async fn take_queued(
+        &self,
+        owner: &str,
+        lease_ttl_ms: u64,
+    ) -> Result<Option<(Lease, Snapshot)>, StoreError> {
+        self.dequeue(owner, lease_ttl_ms).await
+    }
+
     async fn hand_over(&self, lease: &Lease) -> Result<bool, StoreError> {
         self.hand(lease).await
     }

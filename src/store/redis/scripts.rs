@@ -44,13 +44,23 @@ script!(TAKE_OVER, with_helpers!("take_over.lua"));
 script!(HAND_OVER, alone!("hand_over.lua"));
 script!(NOTE_RUN, alone!("note_run.lua"));
 script!(EXPIRED, alone!("expired.lua"));
+script!(TAKE_QUEUED, with_helpers!("take_queued.lua"));
 
-pub use leases::{GiveUp, expired, hand_over, note_run, take_over};
+pub use leases::{GiveUp, expired, hand_over, note_run, take_over, take_queued};
 
 /// Every script, for loading them all up front.
-pub fn all() -> [&'static Script; 9] {
+pub fn all() -> [&'static Script; 10] {
     [
-        &CLAIM, &RENEW, &APPEND, &CANCEL, &READ, &TAKE_OVER, &HAND_OVER, &NOTE_RUN, &EXPIRED,
+        &CLAIM,
+        &RENEW,
+        &APPEND,
+        &CANCEL,
+        &READ,
+        &TAKE_OVER,
+        &HAND_OVER,
+        &NOTE_RUN,
+        &EXPIRED,
+        &TAKE_QUEUED,
     ]
 }
 
@@ -70,6 +80,7 @@ pub fn claim(
         .key(keys.events(id))
         .key(keys.channel(id))
         .key(keys.leases())
+        .key(keys.queue())
         .arg(keys.base(tag))
         .arg(id.as_str())
         .arg(&request.video_path)

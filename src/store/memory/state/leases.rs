@@ -2,7 +2,7 @@
 //! and the run log.
 
 use super::State;
-use crate::session::{EventKind, SessionId, Status, Update};
+use crate::session::{EventKind, SessionId, Snapshot, Status, Update};
 use crate::store::memory::entries::{Now, live};
 use crate::store::{FeedMessage, Lease, StoreError, TakeOver, wire};
 use crate::store::{RUN_LOG_LINES, give_up_failure};
@@ -53,6 +53,25 @@ impl State {
         self.leases.remove(id);
         self.publish(id, event.clone());
         TakeOver::GaveUp(event)
+    }
+
+    /// See [`crate::store::Store::take_queued`].
+    pub fn take_queued(&mut self, lease_ttl_ms: u64, now: Now) -> Option<(Lease, Snapshot)> {
+        self.sweep(now);
+        while let Some(id) = self.queue.pop_front() {
+            let Some(session) = live(&mut self.sessions, &id, now)
+                .filter(|session| session.snapshot.status == Status::Queued)
+            else {
+                continue;
+            };
+            let path = session.snapshot.video_path.clone();
+            session.snapshot.updated_ms = now.ms;
+            let video = self.videos.entry(path.clone()).or_default();
+            let lease = video.grant(&id, &path, lease_ttl_ms, now);
+            self.leases.set(&id, Some(now.after(lease_ttl_ms)));
+            return Some((lease, session.snapshot.clone()));
+        }
+        None
     }
 
     /// See [`crate::store::Store::hand_over`]: the notice reaches the inbox whether

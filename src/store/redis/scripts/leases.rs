@@ -3,7 +3,7 @@
 
 use redis::ScriptInvocation;
 
-use super::{EXPIRED, HAND_OVER, NOTE_RUN, TAKE_OVER, lock_value, retention_args};
+use super::{EXPIRED, HAND_OVER, NOTE_RUN, TAKE_OVER, TAKE_QUEUED, lock_value, retention_args};
 use crate::session::{Failure, SessionId};
 use crate::store::RUN_LOG_LINES;
 use crate::store::redis::keys::Keys;
@@ -43,6 +43,26 @@ pub fn take_over(
         .arg(&give_up.failure.code)
         .arg(&give_up.failure.message)
         .arg(&retention_args(retention)[..]);
+    call
+}
+
+/// `take_queued.lua` for session `id`, read from the head of the queue.
+pub fn take_queued(
+    keys: &Keys,
+    id: &SessionId,
+    owner: &str,
+    lease_ttl_ms: u64,
+) -> ScriptInvocation<'static> {
+    let tag = id.tag();
+    let mut call = TAKE_QUEUED.prepare_invoke();
+    call.key(keys.lock(tag))
+        .key(keys.fence(tag))
+        .key(keys.session(id))
+        .key(keys.queue())
+        .key(keys.leases())
+        .arg(id.as_str())
+        .arg(owner)
+        .arg(lease_ttl_ms.max(1));
     call
 }
 

@@ -57,13 +57,7 @@ impl RedisStore {
         let mut reply = self.run(call).await?;
         match reply.text()?.as_str() {
             "taken" => {
-                let token = reply.number()?;
-                let snapshot = reply::snapshot(&reply.hash()?)?;
-                let lease = Lease {
-                    session_id: id.clone(),
-                    video_path: snapshot.video_path.clone(),
-                    token,
-                };
+                let (lease, snapshot) = taken(&mut reply, id)?;
                 Ok(TakeOver::Taken(lease, Box::new(snapshot)))
             }
             "gave_up" => recorded(&mut reply, EventKind::Failed, &tail).map(TakeOver::GaveUp),
@@ -115,16 +109,7 @@ impl RedisStore {
             let call = scripts::take_queued(&self.keys, &id, owner, lease_ttl_ms);
             let mut reply = self.run(call).await?;
             match reply.text()?.as_str() {
-                "taken" => {
-                    let token = reply.number()?;
-                    let snapshot = reply::snapshot(&reply.hash()?)?;
-                    let lease = Lease {
-                        session_id: id,
-                        video_path: snapshot.video_path.clone(),
-                        token,
-                    };
-                    return Ok(Some((lease, snapshot)));
-                }
+                "taken" => return taken(&mut reply, &id).map(Some),
                 "gone" | "stale" => continue,
                 other => return Err(corrupt(format_args!("take_queued of {id}: {other}"))),
             }
@@ -151,4 +136,16 @@ impl RedisStore {
         let done: i64 = self.redis.invoke(&call).await?;
         Ok(done == 1)
     }
+}
+
+/// The rest of a `{"taken", token, HGETALL}` reply: the new lease and the session.
+fn taken(reply: &mut Reply, id: &SessionId) -> Result<(Lease, Snapshot), StoreError> {
+    let token = reply.number()?;
+    let snapshot = reply::snapshot(&reply.hash()?)?;
+    let lease = Lease {
+        session_id: id.clone(),
+        video_path: snapshot.video_path.clone(),
+        token,
+    };
+    Ok((lease, snapshot))
 }

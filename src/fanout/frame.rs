@@ -2,16 +2,15 @@
 //! serving transport's encoding of them, made on first use and then shared, so that a
 //! session event is encoded once per instance however many watch it.
 
+use std::any::Any;
 use std::sync::{Arc, OnceLock};
-
-use bytes::Bytes;
 
 use crate::session::Event;
 
 pub struct Frame {
     name: &'static str,
     json: Arc<str>,
-    encoded: OnceLock<Bytes>,
+    encoded: OnceLock<Box<dyn Any + Send + Sync>>,
 }
 
 impl Frame {
@@ -36,12 +35,19 @@ impl Frame {
         &self.json
     }
 
-    /// The frame as the transport sends it: `encode(name, json)` the first time, the
-    /// same bytes after. A process serves one transport, so a frame has one encoding.
-    pub fn encoded(&self, encode: impl FnOnce(&str, &str) -> String) -> Bytes {
-        self.encoded
-            .get_or_init(|| Bytes::from(encode(self.name, &self.json)))
-            .clone()
+    /// The frame as the transport sends it, in the transport's own type: `encode(name,
+    /// json)` the first time, a clone of it after (make `T` cheap to clone). A process
+    /// serves one transport; a frame asked for another type is encoded afresh.
+    pub fn encoded<T>(&self, encode: impl FnOnce(&str, &str) -> T) -> T
+    where
+        T: Clone + Send + Sync + 'static,
+    {
+        if let Some(value) = self.encoded.get().and_then(|c| c.downcast_ref::<T>()) {
+            return value.clone();
+        }
+        let value = encode(self.name, &self.json);
+        let _ = self.encoded.set(Box::new(value.clone()));
+        value
     }
 }
 
@@ -52,13 +58,9 @@ mod tests {
     #[test]
     fn the_encoding_is_made_once_and_shared() {
         let frame = Frame::new("progress", r#"{"seq":1}"#);
-        let first = frame.encoded(|name, json| format!("{name}:{json}"));
-        let second = frame.encoded(|_, _| unreachable!("encoded twice"));
-        assert_eq!(first, Bytes::from_static(br#"progress:{"seq":1}"#));
-        assert_eq!(
-            first.as_ptr(),
-            second.as_ptr(),
-            "the same bytes, not a copy"
-        );
+        let first: Arc<str> = frame.encoded(|name, json| format!("{name}:{json}").into());
+        let second: Arc<str> = frame.encoded(|_, _| unreachable!("encoded twice"));
+        assert_eq!(&*first, r#"progress:{"seq":1}"#);
+        assert!(Arc::ptr_eq(&first, &second), "the same bytes, not a copy");
     }
 }

@@ -100,9 +100,7 @@ impl Watcher for Queue {
     }
 
     fn send(&self, frame: &Frame) -> Delivery {
-        let Ok(text) = Utf8Bytes::try_from(frame.encoded(packet::event)) else {
-            unreachable!("an encoded frame is made from a String");
-        };
+        let text = frame.encoded(|name, json| Utf8Bytes::from(packet::event(name, json)));
         match self.push(text) {
             Ok(()) => Delivery::Sent,
             Err(Refused::Full) => Delivery::Full,

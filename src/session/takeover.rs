@@ -84,7 +84,7 @@ impl TakeoverSettings {
             match self.store.take_queued(&self.instance, ttl_ms).await {
                 Ok(Some((lease, snapshot))) => {
                     info!(session_id = %lease.session_id, "took a queued session");
-                    self.start(lease, snapshot);
+                    self.start(lease, snapshot).await;
                 }
                 Ok(None) => return,
                 Err(error) => return outage.failed("taking a queued session", &error),
@@ -105,7 +105,7 @@ impl TakeoverSettings {
             Ok(TakeOver::Taken(lease, snapshot)) => {
                 Metrics::bump(&self.metrics.sessions_taken_over);
                 info!(session_id = %id, progress = snapshot.progress, seq = snapshot.seq, "took the session over");
-                self.start(lease, *snapshot);
+                self.start(lease, *snapshot).await;
             }
             Ok(TakeOver::GaveUp(_)) => {
                 Metrics::bump(&self.metrics.takeover_gave_up);
@@ -118,25 +118,20 @@ impl TakeoverSettings {
 
     /// Runs a session this instance now holds the lease of; one whose video cannot be
     /// read here fails.
-    fn start(&self, lease: Lease, snapshot: Snapshot) {
-        let video = match VideoPath::parse(&self.media, &snapshot.video_path) {
-            Ok(video) => video,
+    async fn start(&self, lease: Lease, snapshot: Snapshot) {
+        let id = &lease.session_id;
+        match VideoPath::parse(&self.media, &snapshot.video_path) {
+            Ok(video) => self.runner.spawn(lease, snapshot, video),
             Err(error) => {
-                let id = lease.session_id.clone();
                 warn!(session_id = %id, %error, "the video is not available here; failing the session");
                 let failure = Failure {
                     code: "processing_failed".into(),
                     message: format!("the video can no longer be read: {error}"),
                 };
-                let store = self.store.clone();
-                tokio::spawn(async move {
-                    if let Err(error) = store.append(&lease, &Update::failed(failure)).await {
-                        warn!(session_id = %id, %error, "could not record the failure");
-                    }
-                });
-                return;
+                if let Err(error) = self.store.append(&lease, &Update::failed(failure)).await {
+                    warn!(session_id = %id, %error, "could not record the failure");
+                }
             }
-        };
-        self.runner.spawn(lease, snapshot, video);
+        }
     }
 }

@@ -164,3 +164,10 @@ pub(super) async fn joined(server: &Server) -> Ws {
     );
     ws
 }
+
+/// A start sent on `ws` is answered with `processing_started`: the connection serves.
+pub(super) async fn assert_serves_a_start(ws: &mut Ws) {
+    send(ws, r#"42["start_processing",{"video_path":"v.mp4"}]"#).await;
+    let reply = next_text(ws).await.unwrap();
+    assert!(reply.starts_with(r#"42["processing_started""#), "{reply}");
+}

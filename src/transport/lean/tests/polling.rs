@@ -37,13 +37,7 @@ async fn an_upgrade_hands_the_queue_over_in_order() {
             .starts_with(r#"431[{"event""#)
     );
     assert_eq!(server.get(&poll).await.0, 400, "polling is over");
-    send(&mut ws, r#"42["start_processing",{"video_path":"v.mp4"}]"#).await;
-    assert!(
-        next_text(&mut ws)
-            .await
-            .unwrap()
-            .starts_with(r#"42["processing_started""#)
-    );
+    assert_serves_a_start(&mut ws).await;
 }
 
 #[tokio::test]

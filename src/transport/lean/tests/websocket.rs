@@ -66,13 +66,7 @@ async fn malformed_and_binary_packets_close_only_their_connection() {
         assert_eq!(next_text(&mut ws).await, None, "{frame}");
     }
     let mut ws = joined(&server).await;
-    send(&mut ws, r#"42["start_processing",{"video_path":"v.mp4"}]"#).await;
-    assert!(
-        next_text(&mut ws)
-            .await
-            .unwrap()
-            .starts_with(r#"42["processing_started""#)
-    );
+    assert_serves_a_start(&mut ws).await;
 }
 
 #[tokio::test]

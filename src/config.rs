@@ -21,8 +21,9 @@ pub struct Config {
     pub command: Vec<String>,
     /// The ffmpeg processor's chunk length: the most work a stopped run loses.
     pub chunk_s: u64,
-    /// The ffmpeg processor's output height cap.
-    pub max_height: u32,
+    /// The ffmpeg processor's rendition ladder: the heights to encode, each capped at
+    /// the input's own.
+    pub renditions: Vec<u32>,
     /// The ffmpeg processor's x264 preset.
     pub ffmpeg_preset: String,
     pub simulated_steps: u32,
@@ -63,6 +64,10 @@ impl ProcessorKind {
         }
     }
 }
+
+/// The most renditions one run encodes, and the tallest.
+const MAX_RENDITIONS: usize = 8;
+const MAX_HEIGHT: u32 = 4320;
 
 /// The presets x264 knows, fastest first.
 const PRESETS: [&str; 10] = [
@@ -106,7 +111,7 @@ impl Default for Config {
             processor: ProcessorKind::Ffmpeg,
             command: Vec::new(),
             chunk_s: 10,
-            max_height: 720,
+            renditions: vec![720],
             ffmpeg_preset: "veryfast".into(),
             simulated_steps: 100,
             simulated_step_ms: 50,
@@ -176,8 +181,16 @@ impl Config {
         if self.chunk_s == 0 {
             return invalid("REPRISE_CHUNK_S must be at least 1");
         }
-        if self.max_height < 2 {
-            return invalid("REPRISE_MAX_HEIGHT must be at least 2");
+        if self.renditions.is_empty()
+            || self.renditions.len() > MAX_RENDITIONS
+            || self
+                .renditions
+                .iter()
+                .any(|h| !(2..=MAX_HEIGHT).contains(h))
+        {
+            return invalid(&format!(
+                "REPRISE_RENDITIONS must be 1 to {MAX_RENDITIONS} heights, each 2 to {MAX_HEIGHT}"
+            ));
         }
         if !PRESETS.contains(&self.ffmpeg_preset.as_str()) {
             return invalid("REPRISE_FFMPEG_PRESET must be an x264 preset, ultrafast to placebo");
@@ -197,7 +210,8 @@ impl Config {
     }
 
     /// Applies `REPRISE_<KEY>` variables: each replaces the setting `<key>`; an empty
-    /// value unsets an optional setting; a list setting takes whitespace-separated words.
+    /// value unsets an optional setting; a list setting takes whitespace-separated words
+    /// (a list of numbers, commas too).
     pub fn with_env(
         self,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -219,6 +233,18 @@ impl Config {
                         value: value.clone(),
                         reason: e.to_string(),
                     })?,
+                Some(toml::Value::Array(list)) if list.first().is_some_and(|v| v.is_integer()) => {
+                    let numbers = value
+                        .split(|c: char| c == ',' || c.is_whitespace())
+                        .filter(|word| !word.is_empty())
+                        .map(|word| word.parse::<i64>().map(toml::Value::Integer))
+                        .collect::<Result<_, _>>();
+                    toml::Value::Array(numbers.map_err(|e| ConfigError::Env {
+                        variable: variable.clone(),
+                        value: value.clone(),
+                        reason: e.to_string(),
+                    })?)
+                }
                 Some(toml::Value::Array(_)) => toml::Value::Array(
                     value
                         .split_whitespace()

@@ -68,7 +68,9 @@ fn a_command_is_words_and_is_required_by_the_command_processor() {
 fn ffmpeg_settings_that_cannot_work_are_refused() {
     for (variable, value) in [
         ("REPRISE_CHUNK_S", "0"),
-        ("REPRISE_MAX_HEIGHT", "1"),
+        ("REPRISE_RENDITIONS", "1"),
+        ("REPRISE_RENDITIONS", ""),
+        ("REPRISE_RENDITIONS", "720 480 360 240 144 120 96 72 48"),
         ("REPRISE_FFMPEG_PRESET", "warp"),
     ] {
         let config = Config::default()
@@ -87,4 +89,17 @@ fn the_shipped_file_matches_the_defaults() {
         toml::Table::try_from(file).unwrap(),
         toml::Table::try_from(defaults).unwrap()
     );
+}
+
+#[test]
+fn a_rendition_ladder_takes_commas_or_spaces_and_refuses_words() {
+    let config = Config::default()
+        .with_env(env(&[("REPRISE_RENDITIONS", "1080, 720 360")]))
+        .unwrap();
+    assert_eq!(config.renditions, [1080, 720, 360]);
+    config.validate().unwrap();
+    let error = Config::default()
+        .with_env(env(&[("REPRISE_RENDITIONS", "720,hd")]))
+        .unwrap_err();
+    assert!(error.to_string().contains("REPRISE_RENDITIONS"), "{error}");
 }

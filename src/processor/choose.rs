@@ -44,7 +44,7 @@ pub fn choose(config: &Config, path: Option<&OsStr>) -> (Arc<dyn Processor>, InU
             if missing.is_empty() {
                 let ffmpeg = Ffmpeg {
                     chunk: Duration::from_secs(config.chunk_s),
-                    max_height: config.max_height,
+                    renditions: config.renditions.clone(),
                     preset: config.ffmpeg_preset.clone(),
                 };
                 (Arc::new(ffmpeg), ProcessorKind::Ffmpeg)

@@ -15,6 +15,11 @@ pub struct Output {
     /// `video`, `poster` or `file`.
     pub kind: &'static str,
     pub bytes: u64,
+    /// A video's picture size, where the processor knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
 }
 
 /// `file`, which lies inside `dir` (the session's folder), as an output of `kind`.
@@ -30,7 +35,13 @@ pub(super) fn output(dir: &Path, file: &Path, kind: &'static str) -> Result<Outp
         .map(|part| part.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/");
-    Ok(Output { path, kind, bytes })
+    Ok(Output {
+        path,
+        kind,
+        bytes,
+        width: None,
+        height: None,
+    })
 }
 
 /// Every regular file under `dir`, sorted by path, its kind told by its extension.

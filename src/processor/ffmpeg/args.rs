@@ -2,7 +2,7 @@
 //! file name is read as an option or another protocol.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::plan::Span;
 
@@ -21,27 +21,35 @@ pub(super) fn probe(input: &Path) -> Vec<OsString> {
     args
 }
 
-/// One chunk of picture: H.264 at `height`, timestamps from zero, no sound.
+/// One chunk of picture, decoded once and encoded to H.264 at each of `heights` into
+/// the matching file of `outs`: timestamps from zero, no sound.
 pub(super) fn video_chunk(
     input: &Path,
     span: &Span,
-    height: u32,
+    heights: &[u32],
     preset: &str,
-    out: &Path,
+    outs: &[PathBuf],
 ) -> Vec<OsString> {
     let mut args = words(&QUIET);
     args.extend(words(&["-ss", &seconds(span.start), "-i"]));
     args.push(file(input));
-    if let Some(length) = span.length {
-        args.extend(words(&["-t", &seconds(length)]));
+    let copies: String = (0..heights.len()).map(|i| format!("[s{i}]")).collect();
+    let mut graph = format!("[0:v:0]setpts=PTS-STARTPTS,split={}{copies}", heights.len());
+    for (i, height) in heights.iter().enumerate() {
+        graph.push_str(&format!(";[s{i}]scale=-2:{height}[v{i}]"));
     }
-    args.extend(words(&["-map", "0:v:0", "-an", "-sn", "-dn"]));
-    let filter = format!("setpts=PTS-STARTPTS,scale=-2:{height}");
-    args.extend(words(&[
-        "-vf", &filter, "-c:v", "libx264", "-preset", preset,
-    ]));
-    args.extend(words(&["-crf", "23", "-pix_fmt", "yuv420p"]));
-    finish(args, "mp4", out)
+    args.extend(words(&["-filter_complex", &graph]));
+    args.extend(words(&PROGRESS));
+    for (i, out) in outs.iter().enumerate() {
+        args.extend(words(&["-map", &format!("[v{i}]")]));
+        if let Some(length) = span.length {
+            args.extend(words(&["-t", &seconds(length)]));
+        }
+        args.extend(words(&["-c:v", "libx264", "-preset", preset]));
+        args.extend(words(&["-crf", "23", "-pix_fmt", "yuv420p", "-f", "mp4"]));
+        args.push(file(out));
+    }
+    args
 }
 
 /// The whole sound track as AAC, encoded once: AAC frames do not end on chunk
@@ -123,25 +131,27 @@ mod tests {
             start: 1.98,
             length: Some(2.0),
         };
-        let args = video_chunk(
-            Path::new("/m/-a:b.mp4"),
-            &span,
-            360,
-            "fast",
-            Path::new("/o/c.part"),
-        );
+        let outs = [
+            PathBuf::from("/o/c-360.part"),
+            PathBuf::from("/o/c-240.part"),
+        ];
+        let args = video_chunk(Path::new("/m/-a:b.mp4"), &span, &[360, 240], "fast", &outs);
         let line = args
             .iter()
             .map(|a| a.to_string_lossy())
             .collect::<Vec<_>>()
             .join(" ");
+        assert!(line.contains("-ss 1.980000 -i file:/m/-a:b.mp4 "), "{line}");
+        let graph = "[0:v:0]setpts=PTS-STARTPTS,split=2[s0][s1];\
+                     [s0]scale=-2:360[v0];[s1]scale=-2:240[v1]";
+        assert!(line.contains(graph), "{line}");
+        assert!(line.contains("-progress pipe:1"), "{line}");
         assert!(
-            line.contains("-ss 1.980000 -i file:/m/-a:b.mp4 -t 2.000000"),
+            line.contains("-map [v0] -t 2.000000 -c:v libx264 -preset fast"),
             "{line}"
         );
-        assert!(line.contains("scale=-2:360"), "{line}");
-        assert!(line.contains("-progress pipe:1"), "{line}");
-        assert!(line.ends_with("-f mp4 file:/o/c.part"), "{line}");
+        assert!(line.contains("-f mp4 file:/o/c-360.part -map [v1] -t 2.000000"));
+        assert!(line.ends_with("-f mp4 file:/o/c-240.part"), "{line}");
     }
 
     #[test]

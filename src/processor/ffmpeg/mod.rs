@@ -1,13 +1,14 @@
-//! The ffmpeg processor: probe the input, transcode its picture to H.264 in time chunks
-//! that a later run skips, its sound to AAC in one piece, join them into one MP4
-//! without re-encoding, and write a poster frame.
+//! The ffmpeg processor: probe the input, transcode its picture to H.264 at each height
+//! of a rendition ladder in time chunks that a later run skips, its sound to AAC in one
+//! piece, join them into one MP4 per rendition without re-encoding, and write a poster.
 
 mod args;
 mod plan;
 mod probe;
+mod transcode;
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,30 +17,25 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use self::plan::Checkpoint;
-use self::probe::Probe;
 use super::child::Group;
 use super::outputs;
 use super::reporter::Reporter;
 use super::{Job, ProcessError, Processor, Report};
 
-/// Progress when each step ends; the session's completion brings 100.
-const CHUNKS_DONE: f64 = 90.0;
-const AUDIO_DONE: f64 = 94.0;
+/// Progress when the joins end; the session's completion brings 100.
 const JOINED: f64 = 96.0;
 const CEILING: f64 = 99.0;
 
-const VIDEO: &str = "video.mp4";
 const POSTER: &str = "poster.jpg";
-const AUDIO: &str = "audio.m4a";
-const LIST: &str = "chunks.txt";
 
-/// Transcodes to H.264/AAC MP4 at the source height capped at `max_height`. The
-/// checkpoint names the chunks done; a chunk whose file is gone is encoded again.
+/// Transcodes to H.264/AAC MP4 at each height of `renditions`, capped at the source's.
+/// The checkpoint names the chunks done; a chunk whose files are gone is encoded again.
 #[derive(Clone, Debug)]
 pub struct Ffmpeg {
     /// About how long each chunk is: the most work that a stopped run loses.
     pub chunk: Duration,
-    pub max_height: u32,
+    /// The rendition ladder: heights in lines.
+    pub renditions: Vec<u32>,
     /// The x264 preset, `ultrafast` to `veryslow`.
     pub preset: String,
 }
@@ -93,29 +89,38 @@ impl Run<'_> {
         self.report(0.0, "probing", None).await?;
         let input = self.job.video.absolute();
         let probe = probe::probe(input, self.stop).await?;
-        let height = (probe.height.min(self.settings.max_height) & !1).max(2);
         std::fs::create_dir_all(&self.job.output_dir)
             .map_err(|_| failed("cannot create the output folder"))?;
-        let mut done = Checkpoint::resume(self.job.checkpoint.as_deref(), self.settings.chunk);
+        let heights = plan::heights(&self.settings.renditions, probe.height);
+        let saved = self.job.checkpoint.as_deref();
+        let mut done = Checkpoint::resume(saved, self.settings.chunk, heights);
         self.reporter.rebase();
-        let video = self.path(VIDEO);
-        if !(done.joined && video.is_file()) {
+        let videos: Vec<PathBuf> = done.heights.iter().map(|&h| self.video(&done, h)).collect();
+        if !(done.joined && videos.iter().all(|video| video.is_file())) {
             done.joined = false;
-            self.transcode(&probe, height, &mut done).await?;
+            self.transcode(&probe, &mut done, &videos).await?;
         }
 
         self.report(JOINED, "thumbnail", None).await?;
         let poster = self.path(POSTER);
-        let at = probe.duration_s * 0.1;
-        let frame = |part: &Path| args::poster(input, at, height, part);
-        self.step(&poster, "thumbnail", frame, |_| JOINED).await?;
+        let (at, height) = (probe.duration_s * 0.1, done.heights[0]);
+        let frame = |parts: &[PathBuf]| args::poster(input, at, height, &parts[0]);
+        self.step(std::slice::from_ref(&poster), "thumbnail", frame, |_| {
+            JOINED
+        })
+        .await?;
 
         let dir = &self.job.output_dir;
+        let mut outputs = Vec::with_capacity(videos.len() + 1);
+        for video in &videos {
+            let size = probe::probe(video, self.stop).await?;
+            let mut output = outputs::output(dir, video, "video")?;
+            (output.width, output.height) = (Some(size.width), Some(size.height));
+            outputs.push(output);
+        }
+        outputs.push(outputs::output(dir, &poster, "poster")?);
         Ok(json!({
-            "outputs": [
-                outputs::output(dir, &video, "video")?,
-                outputs::output(dir, &poster, "poster")?,
-            ],
+            "outputs": outputs,
             "duration_s": (probe.duration_s * 1000.0).round() / 1000.0,
             "width": probe.width,
             "height": probe.height,
@@ -123,84 +128,31 @@ impl Run<'_> {
         }))
     }
 
-    /// Encodes the chunks and the sound that `done` lacks, then joins them.
-    async fn transcode(
-        &mut self,
-        probe: &Probe,
-        height: u32,
-        done: &mut Checkpoint,
-    ) -> Result<(), ProcessError> {
-        let (input, preset) = (self.job.video.absolute(), &self.settings.preset);
-        let share = if probe.has_audio {
-            CHUNKS_DONE
-        } else {
-            AUDIO_DONE
-        };
-        let at = |seconds: f64| share * (seconds / probe.duration_s).min(1.0);
-        let spans = plan::spans(probe.duration_s, done.chunk_s(), probe.fps);
-        let mut chunks = Vec::with_capacity(spans.len());
-        for (index, span) in spans.iter().enumerate() {
-            let chunk = self.path(&format!("chunk-{index:05}.mp4"));
-            chunks.push(chunk.clone());
-            if done.chunks.contains(&index) && chunk.is_file() {
-                self.reused_chunks += 1;
-                continue;
-            }
-            let encode = |part: &Path| args::video_chunk(input, span, height, preset, part);
-            self.step(&chunk, "transcoding", encode, |t| at(span.start + t))
-                .await?;
-            done.chunks.insert(index);
-            let end = span.length.map_or(probe.duration_s, |l| span.start + l);
-            self.report(at(end), "transcoding", Some(done)).await?;
-        }
-
-        let audio = self.path(AUDIO);
-        if probe.has_audio && !(done.audio && audio.is_file()) {
-            let encode = |part: &Path| args::audio(input, part);
-            let at =
-                |t: f64| CHUNKS_DONE + (AUDIO_DONE - CHUNKS_DONE) * (t / probe.duration_s).min(1.0);
-            self.step(&audio, "transcoding", encode, at).await?;
-            done.audio = true;
-            self.report(AUDIO_DONE, "transcoding", Some(done)).await?;
-        }
-
-        let list = self.path(LIST);
-        let entries: String = chunks
-            .iter()
-            .filter_map(|chunk| chunk.file_name()?.to_str())
-            .map(|name| format!("file '{name}'\n"))
-            .collect();
-        std::fs::write(&list, entries).map_err(|_| failed("cannot write the chunk list"))?;
-        let sound = probe.has_audio.then_some(audio.as_path());
-        let join = |part: &Path| args::join(&list, sound, part);
-        self.step(&self.path(VIDEO), "transcoding", join, |_| AUDIO_DONE)
-            .await?;
-        done.joined = true;
-        self.report(JOINED, "transcoding", Some(done)).await?;
-        for file in chunks.iter().chain([&list, &audio]) {
-            let _ = std::fs::remove_file(file);
-        }
-        Ok(())
-    }
-
-    /// Runs one ffmpeg step writing `out`: into a part file, renamed when it succeeds
+    /// Runs one ffmpeg step writing `outs`: into part files, renamed when it succeeds
     /// and removed when it does not.
     async fn step(
         &mut self,
-        out: &Path,
+        outs: &[PathBuf],
         stage: &str,
-        args: impl FnOnce(&Path) -> Vec<OsString>,
+        args: impl FnOnce(&[PathBuf]) -> Vec<OsString>,
         at: impl Fn(f64) -> f64,
     ) -> Result<(), ProcessError> {
-        let mut part = out.as_os_str().to_owned();
-        part.push(".part");
-        let part = PathBuf::from(part);
-        let outcome = match self.ffmpeg(args(&part), stage, at).await {
-            Ok(()) => std::fs::rename(&part, out).map_err(|_| failed("cannot keep an output")),
-            Err(error) => Err(error),
-        };
-        if outcome.is_err() {
-            let _ = std::fs::remove_file(&part);
+        let parts: Vec<PathBuf> = outs
+            .iter()
+            .map(|out| {
+                let mut part = out.as_os_str().to_owned();
+                part.push(".part");
+                PathBuf::from(part)
+            })
+            .collect();
+        let mut outcome = self.ffmpeg(args(&parts), stage, at).await;
+        for (part, out) in parts.iter().zip(outs) {
+            if outcome.is_ok() {
+                outcome = std::fs::rename(part, out).map_err(|_| failed("cannot keep an output"));
+            }
+            if outcome.is_err() {
+                let _ = std::fs::remove_file(part);
+            }
         }
         outcome
     }

@@ -43,11 +43,26 @@ pub(super) fn spans(duration_s: f64, chunk_s: f64, fps: Option<f64>) -> Vec<Span
         .collect()
 }
 
+/// The heights to encode an input `source` lines high at: each rung of `ladder` capped
+/// at the source and made even, each height once, tallest first.
+pub(super) fn heights(ladder: &[u32], source: u32) -> Vec<u32> {
+    let mut heights: Vec<u32> = ladder
+        .iter()
+        .map(|&rung| (rung.min(source) & !1).max(2))
+        .collect();
+    heights.sort_unstable_by(|a, b| b.cmp(a));
+    heights.dedup();
+    heights
+}
+
 /// What a run has finished, as the opaque checkpoint string of its reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Checkpoint {
     /// The chunk length the chunks were cut with; a resumed run keeps it.
     pub chunk_ms: u64,
+    /// The heights being encoded, tallest first; a resumed run keeps them.
+    #[serde(default)]
+    pub heights: Vec<u32>,
     /// Indexes of the chunks encoded.
     #[serde(default)]
     pub chunks: BTreeSet<usize>,
@@ -60,14 +75,15 @@ pub(super) struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Where `saved` left off, or a fresh start with chunks of `chunk`. A checkpoint
-    /// written by some other processor counts as none.
-    pub fn resume(saved: Option<&str>, chunk: Duration) -> Self {
+    /// Where `saved` left off, or a fresh start with chunks of `chunk` at `heights`. A
+    /// checkpoint written by some other processor counts as none.
+    pub fn resume(saved: Option<&str>, chunk: Duration, heights: Vec<u32>) -> Self {
         saved
             .and_then(|text| serde_json::from_str::<Self>(text).ok())
-            .filter(|saved| saved.chunk_ms > 0)
+            .filter(|saved| saved.chunk_ms > 0 && !saved.heights.is_empty())
             .unwrap_or_else(|| Self {
                 chunk_ms: (chunk.as_millis() as u64).max(100),
+                heights,
                 ..Self::default()
             })
     }
@@ -139,23 +155,33 @@ mod tests {
 
     #[test]
     fn a_checkpoint_round_trips_and_a_foreign_one_is_ignored() {
-        let fresh = Checkpoint::resume(None, Duration::from_secs(10));
+        let ten = Duration::from_secs(10);
+        let fresh = Checkpoint::resume(None, ten, vec![720]);
         assert_eq!(fresh.chunk_ms, 10_000);
+        assert_eq!(fresh.heights, [720]);
         let mut done = fresh.clone();
         done.chunk_ms = 2_000;
+        done.heights = vec![480, 240];
         done.chunks.extend([0, 1]);
         let saved = done.encode();
         assert_eq!(
             saved,
-            r#"{"chunk_ms":2000,"chunks":[0,1],"audio":false,"joined":false}"#
+            r#"{"chunk_ms":2000,"heights":[480,240],"chunks":[0,1],"audio":false,"joined":false}"#
         );
+        assert_eq!(Checkpoint::resume(Some(&saved), ten, vec![720]), done);
+        assert_eq!(Checkpoint::resume(Some("42"), ten, vec![720]), fresh);
+        let without_heights = r#"{"chunk_ms":2000,"chunks":[0]}"#;
         assert_eq!(
-            Checkpoint::resume(Some(&saved), Duration::from_secs(10)),
-            done
-        );
-        assert_eq!(
-            Checkpoint::resume(Some("42"), Duration::from_secs(10)),
+            Checkpoint::resume(Some(without_heights), ten, vec![720]),
             fresh
         );
+    }
+
+    #[test]
+    fn a_ladder_is_capped_at_the_source_even_and_once_each() {
+        assert_eq!(heights(&[720], 1080), [720]);
+        assert_eq!(heights(&[720], 480), [480]);
+        assert_eq!(heights(&[360, 1080, 720], 481), [480, 360]);
+        assert_eq!(heights(&[1], 100), [2]);
     }
 }

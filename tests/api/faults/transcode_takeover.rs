@@ -1,7 +1,7 @@
 //! A takeover in the middle of a real ffmpeg transcode: the instance that takes the run
 //! over keeps the chunks the killed owner had finished (the output root is shared, as
-//! it has to be for runs to move between instances), and the joined video lasts as
-//! long as its input, within one frame.
+//! it has to be for runs to move between instances), and each rendition's joined video
+//! lasts as long as its input, within one frame.
 
 use std::time::Duration;
 
@@ -26,6 +26,7 @@ async fn a_transcode_taken_over_mid_run_keeps_the_finished_chunks() {
                 ("REPRISE_PROCESSOR", "ffmpeg".into()),
                 ("REPRISE_CHUNK_S", "1".into()),
                 ("REPRISE_FFMPEG_PRESET", "medium".into()),
+                ("REPRISE_RENDITIONS", "360,180".into()),
                 ("REPRISE_OUTPUT_ROOT", outputs.path().display().to_string()),
             ];
             let mut a = cluster.spawn("a", &settings).await;
@@ -52,13 +53,22 @@ async fn a_transcode_taken_over_mid_run_keeps_the_finished_chunks() {
             let result = &history.entries.last().unwrap().data["result"];
             let reused = result["resumed_from_chunks"].as_u64().unwrap_or_default();
             assert!(reused >= 3, "b kept {reused} of a's chunks: {result}");
-            let video = result["outputs"][0]["path"].as_str().unwrap();
-            let (joined, _) = probe(&outputs.path().join(video));
             let (source, _) = probe(&input);
-            assert!(
-                (joined - source).abs() <= FRAME_S,
-                "joined {joined} s, input {source} s"
-            );
+            let videos: Vec<&str> = result["outputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|output| output["kind"] == "video")
+                .filter_map(|output| output["path"].as_str())
+                .collect();
+            assert_eq!(videos.len(), 2, "{result}");
+            for video in videos {
+                let (joined, _) = probe(&outputs.path().join(video));
+                assert!(
+                    (joined - source).abs() <= FRAME_S,
+                    "{video}: joined {joined} s, input {source} s"
+                );
+            }
         })
         .await;
 }

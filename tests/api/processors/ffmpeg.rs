@@ -15,13 +15,13 @@ const FRAME_S: f64 = 0.04;
 fn ffmpeg(chunk_s: u64, preset: &str) -> Ffmpeg {
     Ffmpeg {
         chunk: Duration::from_secs(chunk_s),
-        max_height: 120,
+        renditions: vec![120],
         preset: preset.into(),
     }
 }
 
 #[tokio::test]
-async fn transcodes_with_rising_progress_into_a_playable_video_and_a_poster() {
+async fn transcodes_a_ladder_with_rising_progress_into_playable_videos_and_a_poster() {
     let media = tempfile::tempdir().unwrap();
     let outputs = tempfile::tempdir().unwrap();
     let input = make_video(media.path(), "clip.mp4", 4, "320x180");
@@ -29,7 +29,10 @@ async fn transcodes_with_rising_progress_into_a_playable_video_and_a_poster() {
     let dir = job.output_dir.clone();
     let session = job.session_id.as_str().to_owned();
 
-    let (outcome, reports) = run_to_end(&ffmpeg(2, "veryfast"), job).await;
+    // The 1080 rung is capped at the source's 180 lines.
+    let mut ladder = ffmpeg(2, "veryfast");
+    ladder.renditions = vec![72, 1080, 120];
+    let (outcome, reports) = run_to_end(&ladder, job).await;
     let result = outcome.unwrap();
 
     assert_monotonic(&reports);
@@ -42,22 +45,45 @@ async fn transcodes_with_rising_progress_into_a_playable_video_and_a_poster() {
     assert_eq!(result["width"], 320);
     assert_eq!(result["height"], 180);
     let outputs = result["outputs"].as_array().unwrap();
-    assert_eq!(outputs[0]["path"], format!("{session}/video.mp4"));
-    assert_eq!(outputs[0]["kind"], "video");
-    assert_eq!(outputs[1]["path"], format!("{session}/poster.jpg"));
-    assert_eq!(outputs[1]["kind"], "poster");
+    let listed: Vec<(&str, &str, u64, u64)> = outputs
+        .iter()
+        .map(|o| {
+            let (path, kind) = (o["path"].as_str().unwrap(), o["kind"].as_str().unwrap());
+            let size = |key: &str| o[key].as_u64().unwrap_or_default();
+            (path, kind, size("width"), size("height"))
+        })
+        .collect();
+    let path = |name: &str| format!("{session}/{name}");
+    assert_eq!(
+        listed,
+        [
+            (path("video.mp4").as_str(), "video", 320, 180),
+            (path("video-120p.mp4").as_str(), "video", 214, 120),
+            (path("video-72p.mp4").as_str(), "video", 128, 72),
+            (path("poster.jpg").as_str(), "poster", 0, 0),
+        ]
+    );
     assert!(outputs.iter().all(|o| o["bytes"].as_u64().unwrap() > 0));
-    assert_eq!(files_in(&dir), ["poster.jpg", "video.mp4"]);
+    assert_eq!(
+        files_in(&dir),
+        ["poster.jpg", "video-120p.mp4", "video-72p.mp4", "video.mp4"]
+    );
 
     let (source_s, _) = probe(&input);
-    let (duration_s, height) = probe(&dir.join("video.mp4"));
-    assert_eq!(height, Some(120));
-    assert!(
-        (duration_s - source_s).abs() <= FRAME_S,
-        "{duration_s} vs {source_s}"
-    );
+    for (name, lines) in [
+        ("video.mp4", 180),
+        ("video-120p.mp4", 120),
+        ("video-72p.mp4", 72),
+    ] {
+        let (duration_s, height) = probe(&dir.join(name));
+        assert_eq!(height, Some(lines), "{name}");
+        assert!(
+            (duration_s - source_s).abs() <= FRAME_S,
+            "{name}: {duration_s} vs {source_s}"
+        );
+    }
     assert!((result["duration_s"].as_f64().unwrap() - source_s).abs() < 0.001);
-    assert_eq!(probe(&dir.join("poster.jpg")).1, Some(120));
+    assert_eq!(probe(&dir.join("poster.jpg")).1, Some(180));
 }
 
 #[tokio::test]
@@ -90,7 +116,10 @@ async fn a_stopped_run_resumes_from_its_last_checkpoint() {
     }
     let checkpoint = checkpoint.expect("a chunk was reported done");
     let left = files_in(&dir);
-    assert!(left.contains(&"chunk-00000.mp4".to_owned()), "{left:?}");
+    assert!(
+        left.contains(&"chunk-00000-120p.mp4".to_owned()),
+        "{left:?}"
+    );
     assert!(left.iter().all(|name| !name.ends_with(".part")), "{left:?}");
     let done = left
         .iter()
@@ -127,7 +156,7 @@ async fn stopping_kills_ffmpeg_and_removes_the_partial_chunk() {
     let job = job(media.path(), "clip.mp4", outputs.path(), None);
     let dir = job.output_dir.clone();
     let mut slow = ffmpeg(10, "placebo");
-    slow.max_height = 360;
+    slow.renditions = vec![360];
 
     let (tx, mut rx) = mpsc::channel::<Report>(1024);
     let stop = CancellationToken::new();

@@ -1,6 +1,7 @@
 //! Integration tests: real Redis, real sockets, the real app in-process.
 
 mod bad_input;
+mod browser;
 mod cancel;
 mod claim;
 mod delivery;

@@ -43,6 +43,20 @@ pub struct AppState {
     pub outputs: MediaRoot,
     /// The processor that runs here, which may stand in for the configured one.
     pub processor: InUse,
+    /// The folder video paths are relative to, listed by `/api/v1/videos`.
+    pub media: MediaRoot,
+    pub http: HttpSettings,
+}
+
+/// Limits and timings of the HTTP API.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// The largest request body accepted.
+    pub max_body: usize,
+    /// How often an idle event stream gets a keep-alive comment.
+    pub keep_alive: Duration,
+    /// How many events an event stream's client may fall behind before it is re-synced.
+    pub queue_len: usize,
 }
 
 /// A built server, bound and ready to run.
@@ -117,7 +131,7 @@ impl App {
             store: store.clone(),
             hub: hub.clone(),
             runner: runner.clone(),
-            media,
+            media: media.clone(),
             instance: instance.clone(),
             lease_ttl,
             metrics: metrics.clone(),
@@ -137,6 +151,12 @@ impl App {
             store_kind,
             outputs,
             processor: in_use,
+            media,
+            http: HttpSettings {
+                max_body: config.max_payload_bytes,
+                keep_alive: Duration::from_millis(config.sse_keep_alive_ms.max(1)),
+                queue_len,
+            },
         };
         let routes = transport::http::routes().with_state(state);
         let (router, clients) =

@@ -7,6 +7,7 @@ mod delivery;
 mod faults;
 mod health;
 mod helpers;
+mod http_api;
 mod outputs;
 mod paths;
 mod processors;

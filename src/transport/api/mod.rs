@@ -1,0 +1,49 @@
+//! The HTTP API under `/api/v1`: sessions (claim, look up, list, cancel), their events
+//! as Server-Sent Events, the media root's videos, and the OpenAPI document.
+
+mod error;
+mod events;
+mod sessions;
+mod videos;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+pub use error::ApiError;
+
+use crate::app::AppState;
+
+/// The API's OpenAPI 3.1 document, served as written.
+const OPENAPI: &str = include_str!("openapi.json");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/sessions",
+            get(sessions::list).post(sessions::create),
+        )
+        .route(
+            "/api/v1/sessions/{id}",
+            get(sessions::show).delete(sessions::cancel),
+        )
+        .route("/api/v1/sessions/{id}/events", get(events::stream))
+        .route("/api/v1/videos", get(videos::list))
+        .route("/api/v1/openapi.json", get(openapi))
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// A `limit` query parameter: 1 to `max`, `default` when absent.
+fn limit(raw: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(default);
+    };
+    raw.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| ApiError::bad_request(format!("limit must be a number from 1 to {max}")))
+}

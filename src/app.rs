@@ -17,7 +17,7 @@ use crate::config::{Config, ConfigError};
 use crate::fanout::Hub;
 use crate::media::MediaRoot;
 use crate::metrics::Metrics;
-use crate::processor::{self, InUse};
+use crate::processor;
 use crate::session::{
     Runner, RunnerSettings, Sessions, SessionsSettings, Takeover, TakeoverSettings,
     spawn_store_watch,
@@ -28,36 +28,12 @@ use crate::store::{Feed, FeedMessage, Inbox, Retention, Store, StoreError};
 use crate::transport::dispatch::Dispatcher;
 use crate::transport::{self, SocketIoServer};
 
+mod state;
+
+pub use state::{AppState, HttpSettings};
+
 /// Pending connections the listener queues; a connect burst overflows a small one.
 const LISTEN_BACKLOG: u32 = 8192;
-
-/// What HTTP handlers share. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub sessions: Sessions,
-    pub store: Arc<dyn Store>,
-    pub hub: Hub,
-    pub metrics: Arc<Metrics>,
-    pub store_kind: &'static str,
-    /// Where processing outputs are written, served read-only under `/outputs/`.
-    pub outputs: MediaRoot,
-    /// The processor that runs here, which may stand in for the configured one.
-    pub processor: InUse,
-    /// The folder video paths are relative to, listed by `/api/v1/videos`.
-    pub media: MediaRoot,
-    pub http: HttpSettings,
-}
-
-/// Limits and timings of the HTTP API.
-#[derive(Clone, Debug)]
-pub struct HttpSettings {
-    /// The largest request body accepted.
-    pub max_body: usize,
-    /// How often an idle event stream gets a keep-alive comment.
-    pub keep_alive: Duration,
-    /// How many events an event stream's client may fall behind before it is re-synced.
-    pub queue_len: usize,
-}
 
 /// A built server, bound and ready to run.
 pub struct App {

@@ -1,6 +1,7 @@
 //! How the HTTP API refuses: a status and a `{code, message}` body, with the codes of
 //! `processing_error`.
 
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -58,6 +59,18 @@ impl From<RequestError> for ApiError {
             message: error.client_message(),
             session,
         }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request(format!("invalid query: {}", rejection.body_text()))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::bad_request(format!("invalid path: {}", rejection.body_text()))
     }
 }
 

@@ -7,9 +7,9 @@ mod sessions;
 mod videos;
 
 use axum::Router;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{any, get};
 
 pub use error::ApiError;
 
@@ -31,6 +31,24 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sessions/{id}/events", get(events::stream))
         .route("/api/v1/videos", get(videos::list))
         .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/{*rest}", any(no_such_route))
+        .method_not_allowed_fallback(wrong_method)
+}
+
+async fn no_such_route() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such API route; see /api/v1/openapi.json",
+    )
+}
+
+async fn wrong_method() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "bad_request",
+        "this method is not served here; see /api/v1/openapi.json",
+    )
 }
 
 async fn openapi() -> impl IntoResponse {

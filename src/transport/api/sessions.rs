@@ -2,6 +2,7 @@
 //! listing by status, and cancel.
 
 use axum::body::Body;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -39,8 +40,9 @@ pub async fn create(State(state): State<AppState>, request: Request) -> Result<R
 /// `GET /api/v1/sessions/{id}`.
 pub async fn show(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<axum::Json<Snapshot>, ApiError> {
+    let Path(id) = id?;
     Ok(axum::Json(state.sessions.snapshot(&id).await?))
 }
 
@@ -54,8 +56,9 @@ pub struct ListParams {
 /// `GET /api/v1/sessions?status=&limit=&cursor=`: newest first.
 pub async fn list(
     State(state): State<AppState>,
-    Query(params): Query<ListParams>,
+    params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<axum::Json<Value>, ApiError> {
+    let Query(params) = params?;
     let status = match params.status.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(Status::parse(raw).ok_or_else(|| {
@@ -88,8 +91,9 @@ pub async fn list(
 /// already ended.
 pub async fn cancel(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<axum::Json<Snapshot>, ApiError> {
+    let Path(id) = id?;
     state.sessions.cancel(&id).await?;
     Ok(axum::Json(state.sessions.snapshot(&id).await?))
 }

@@ -1,5 +1,6 @@
 //! `GET /api/v1/videos`: the video files under the media root, in path order.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,8 +19,9 @@ pub struct Params {
 
 pub async fn list(
     State(state): State<AppState>,
-    Query(params): Query<Params>,
+    params: Result<Query<Params>, QueryRejection>,
 ) -> Result<axum::Json<Value>, ApiError> {
+    let Query(params) = params?;
     let limit = limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let media = state.media.clone();
     let after = params.cursor.filter(|cursor| !cursor.is_empty());

@@ -118,6 +118,14 @@ async fn bad_bodies_and_unknown_ids_are_refused_and_start_nothing() {
         );
     }
 
+    let (status, body) = get_json(&app, "/api/v1/sessions?limit=1&limit=2").await;
+    assert_eq!((status, &body["code"]), (400, &"bad_request".into()));
+    let (status, body) = get_json(&app, "/api/v2/sessions").await;
+    assert_eq!((status, &body["code"]), (404, &"not_found".into()));
+    let put = http.put(&url).body("{}").send().await.unwrap();
+    let (status, body) = status_and_json(put).await;
+    assert_eq!((status, &body["code"]), (405, &"bad_request".into()));
+
     let (_, listed) = get_json(&app, "/api/v1/sessions").await;
     assert_eq!(listed["items"], Value::Array(Vec::new()), "nothing started");
 }

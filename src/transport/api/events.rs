@@ -1,7 +1,7 @@
 //! `GET /api/v1/sessions/{id}/events`: a session's events as Server-Sent Events.
 //!
-//! The stream opens with `resume_session` (the snapshot as of `Last-Event-ID`, which
-//! works like `last_seq`), then every later event once, in order, each with `id:` its
+//! The stream opens with `resume_session` (the snapshot as of `Last-Event-ID` or
+//! `?last_seq=`, which work like `last_seq`), then every later event once, in order, each with `id:` its
 //! `seq`, and ends after the terminal event. The client is a hub watcher like any
 //! socket: a bounded queue, encoded once per event for every SSE client.
 
@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
@@ -25,18 +25,19 @@ use crate::session::{EventKind, SessionId, Sessions};
 pub async fn stream(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
+    params: Result<Query<Params>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Path(id) = id?;
-    let last_seq = match headers.get("last-event-id") {
-        None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(|raw| raw.trim().parse::<u64>().ok())
-                .ok_or_else(|| ApiError::bad_request("Last-Event-ID must be a seq number"))?,
-        ),
+    let (Path(id), Query(params)) = (id?, params?);
+    let seq = |raw: &str, what: &str| {
+        raw.trim()
+            .parse::<u64>()
+            .map_err(|_| ApiError::bad_request(format!("{what} must be a seq number")))
+    };
+    let last_seq = match (headers.get("last-event-id"), params.last_seq.as_deref()) {
+        (Some(header), _) => Some(seq(header.to_str().unwrap_or("?"), "Last-Event-ID")?),
+        (None, Some(raw)) => Some(seq(raw, "last_seq")?),
+        (None, None) => None,
     };
     let (tx, rx) = mpsc::channel(state.http.queue_len);
     let watcher = Arc::new(SseWatcher {
@@ -68,6 +69,13 @@ pub async fn stream(
         (header::HeaderName::from_static("x-accel-buffering"), "no"),
     ];
     Ok((headers, Body::from_stream(events)).into_response())
+}
+
+/// `?last_seq=`: for a first connection, which cannot set `Last-Event-ID` from a
+/// browser's `EventSource`; the header, sent on its reconnects, wins.
+#[derive(serde::Deserialize)]
+pub struct Params {
+    last_seq: Option<String>,
 }
 
 /// What the watcher's queue holds: an encoded SSE event, and whether it ends the stream.

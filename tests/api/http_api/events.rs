@@ -42,6 +42,10 @@ async fn read_stream(app: &TestApp, id: &str, last_event_id: Option<u64>) -> Vec
         .await
         .expect("the stream ended after its terminal event");
     assert!(text.ends_with("\n\n"), "a whole last message: {text:?}");
+    messages(&text)
+}
+
+fn messages(text: &str) -> Vec<Message> {
     text.trim_end().split("\n\n").map(parse).collect()
 }
 
@@ -147,4 +151,40 @@ async fn a_malformed_last_event_id_is_refused() {
         .unwrap();
     let (status, body) = status_and_json(refused).await;
     assert_eq!((status, &body["code"]), (400, &"bad_request".into()));
+    let path = format!("/api/v1/sessions/{id}/events?last_seq=-1");
+    let (status, body) = status_and_json(reqwest::get(app.url(&path)).await.unwrap()).await;
+    assert_eq!((status, &body["code"]), (400, &"bad_request".into()));
+}
+
+#[tokio::test]
+async fn last_seq_in_the_query_resumes_like_the_header_and_the_header_wins() {
+    let media = Media::new(&["a.mp4"]);
+    let mut config = test_config(media.path(), None);
+    config.simulated_steps = 10;
+    config.simulated_step_ms = 10;
+    let app = spawn_app(config).await;
+    let (_, created) = status_and_json(post_session(&Client::new(), &app, "a.mp4").await).await;
+    let id = created["session_id"].as_str().unwrap();
+    let done = read_stream(&app, id, None).await;
+    let total = events(&done).last().unwrap().1;
+
+    let from_query = format!("{id}/events?last_seq=5");
+    let path = format!("/api/v1/sessions/{from_query}");
+    let text = reqwest::get(app.url(&path))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let seqs: Vec<u64> = events(&messages(&text)).iter().map(|e| e.1).collect();
+    assert_eq!(seqs, (5..=total).collect::<Vec<_>>());
+
+    let both = Client::new()
+        .get(app.url(&path))
+        .header("Last-Event-ID", "8")
+        .send()
+        .await
+        .unwrap();
+    let text = both.text().await.unwrap();
+    assert_eq!(events(&messages(&text))[0].1, 8, "the header wins");
 }

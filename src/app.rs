@@ -17,7 +17,7 @@ use crate::config::{Config, ConfigError};
 use crate::fanout::Hub;
 use crate::media::MediaRoot;
 use crate::metrics::Metrics;
-use crate::processor::{self, InUse};
+use crate::processor;
 use crate::session::{
     Runner, RunnerSettings, Sessions, SessionsSettings, Takeover, TakeoverSettings,
     spawn_store_watch,
@@ -28,22 +28,12 @@ use crate::store::{Feed, FeedMessage, Inbox, Retention, Store, StoreError};
 use crate::transport::dispatch::Dispatcher;
 use crate::transport::{self, SocketIoServer};
 
+mod state;
+
+pub use state::{AppState, HttpSettings};
+
 /// Pending connections the listener queues; a connect burst overflows a small one.
 const LISTEN_BACKLOG: u32 = 8192;
-
-/// What HTTP handlers share. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub sessions: Sessions,
-    pub store: Arc<dyn Store>,
-    pub hub: Hub,
-    pub metrics: Arc<Metrics>,
-    pub store_kind: &'static str,
-    /// Where processing outputs are written, served read-only under `/outputs/`.
-    pub outputs: MediaRoot,
-    /// The processor that runs here, which may stand in for the configured one.
-    pub processor: InUse,
-}
 
 /// A built server, bound and ready to run.
 pub struct App {
@@ -117,7 +107,7 @@ impl App {
             store: store.clone(),
             hub: hub.clone(),
             runner: runner.clone(),
-            media,
+            media: media.clone(),
             instance: instance.clone(),
             lease_ttl,
             metrics: metrics.clone(),
@@ -137,6 +127,12 @@ impl App {
             store_kind,
             outputs,
             processor: in_use,
+            media,
+            http: HttpSettings {
+                max_body: config.max_payload_bytes,
+                keep_alive: Duration::from_millis(config.sse_keep_alive_ms.max(1)),
+                queue_len,
+            },
         };
         let routes = transport::http::routes().with_state(state);
         let (router, clients) =

@@ -39,6 +39,8 @@ pub struct Config {
     pub retain_ms: u64,
     pub ended_ttl_ms: u64,
     pub max_payload_bytes: usize,
+    /// How often an idle Server-Sent Events stream gets a keep-alive comment.
+    pub sse_keep_alive_ms: u64,
     /// Which Socket.IO implementation serves `/socket.io/`.
     pub transport: TransportKind,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -124,6 +126,7 @@ impl Default for Config {
             retain_ms: 600_000,
             ended_ttl_ms: 86_400_000,
             max_payload_bytes: 65_536,
+            sse_keep_alive_ms: 15_000,
             transport: TransportKind::Lean,
             instance_id: None,
             log_format: LogFormat::Human,

@@ -1,8 +1,12 @@
 //! `VideoPath`: a client's video path, canonicalised under the media root or refused.
 
+mod catalog;
+
 use std::fmt;
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
+
+pub use catalog::{VideoFile, VideoPage};
 
 /// The longest video path a client may send, in bytes.
 pub const MAX_PATH_BYTES: usize = 1024;

@@ -9,6 +9,7 @@ mod resume;
 mod run;
 mod runner;
 mod service;
+mod submit;
 mod takeover;
 
 pub use health::spawn_store_watch;
@@ -16,4 +17,5 @@ pub use id::{SessionId, VideoTag};
 pub use model::{Event, EventKind, EventState, Failure, Snapshot, Status, Update};
 pub use runner::{Runner, RunnerSettings};
 pub use service::{Answer, PendingWatch, Sessions, SessionsSettings, StartRequest};
+pub use submit::Submitted;
 pub use takeover::{Takeover, TakeoverSettings};

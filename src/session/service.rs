@@ -7,7 +7,7 @@ use std::time::Duration;
 use tracing::{info, instrument};
 
 use super::resume::resume_view;
-use super::{Event, SessionId, Snapshot, VideoTag, replies, runner::Runner};
+use super::{Event, SessionId, VideoTag, replies, runner::Runner};
 use crate::error::RequestError;
 use crate::fanout::{Hub, Watcher, WatcherId};
 use crate::media::{MediaRoot, VideoPath};
@@ -17,7 +17,7 @@ use crate::store::{Cancel, Claim, ClaimRequest, Store};
 /// The session service. Cheap to clone.
 #[derive(Clone)]
 pub struct Sessions {
-    inner: Arc<SessionsSettings>,
+    pub(super) inner: Arc<SessionsSettings>,
 }
 
 /// What the session service is built from.
@@ -91,15 +91,7 @@ impl Sessions {
         watcher: Arc<dyn Watcher>,
     ) -> Result<Answer, RequestError> {
         let inner = &self.inner;
-        let video = VideoPath::parse(&inner.media, &request.video_path)?;
-        let claim = ClaimRequest {
-            video_path: video.as_str().to_owned(),
-            new_id: SessionId::generate(&VideoTag::of(video.as_str())),
-            owner: inner.instance.clone(),
-            force: request.force,
-            queued: inner.runner.is_full(),
-            lease_ttl_ms: inner.lease_ttl.as_millis() as u64,
-        };
+        let (video, claim) = self.claim_request(&request.video_path, request.force)?;
         match inner.store.claim(&claim).await? {
             Claim::Created(lease, snapshot) => {
                 Metrics::bump(&inner.metrics.sessions_started);
@@ -166,14 +158,23 @@ impl Sessions {
         }
     }
 
-    /// The session as it stands.
-    pub async fn snapshot(&self, id: &str) -> Result<Snapshot, RequestError> {
-        let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
-        self.inner
-            .store
-            .snapshot(&id)
-            .await?
-            .ok_or(RequestError::UnknownSession)
+    /// The video a client named, and the claim of it this instance makes.
+    pub(super) fn claim_request(
+        &self,
+        video_path: &str,
+        force: bool,
+    ) -> Result<(VideoPath, ClaimRequest), RequestError> {
+        let inner = &self.inner;
+        let video = VideoPath::parse(&inner.media, video_path)?;
+        let claim = ClaimRequest {
+            video_path: video.as_str().to_owned(),
+            new_id: SessionId::generate(&VideoTag::of(video.as_str())),
+            owner: inner.instance.clone(),
+            force,
+            queued: inner.runner.is_full(),
+            lease_ttl_ms: inner.lease_ttl.as_millis() as u64,
+        };
+        Ok((video, claim))
     }
 
     async fn join_known(

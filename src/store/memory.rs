@@ -6,6 +6,7 @@
 
 mod entries;
 mod index;
+mod listing;
 mod state;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,8 +16,8 @@ use async_trait::async_trait;
 use futures_util::future::{self, BoxFuture};
 
 use super::{
-    Cancel, Claim, ClaimRequest, EventPage, Feed, Inbox, Lease, Retention, Store, StoreError,
-    TakeOver,
+    Cancel, Claim, ClaimRequest, EventPage, Feed, Inbox, Lease, ListQuery, Retention, SessionPage,
+    Store, StoreError, TakeOver,
 };
 use crate::session::{Event, SessionId, Snapshot, Update};
 use entries::Now;
@@ -124,6 +125,12 @@ impl Store for MemoryStore {
 
     async fn run_log(&self, id: &SessionId) -> Result<Vec<String>, StoreError> {
         Ok(self.state().run_log(id, now()))
+    }
+
+    async fn list_sessions(&self, query: &ListQuery) -> Result<SessionPage, StoreError> {
+        let now = now();
+        let state = self.state();
+        Ok(listing::page(state.sessions(now), query))
     }
 }
 

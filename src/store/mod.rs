@@ -1,6 +1,7 @@
 //! The shared-state seam: sessions, leases and event logs ([`Store`]) and live event
 //! delivery between instances ([`Feed`]), with a Redis and an embedded implementation.
 
+mod listing;
 pub mod memory;
 pub mod redis;
 pub mod wire;
@@ -8,6 +9,8 @@ pub mod wire;
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
+
+pub use listing::{ListCursor, ListQuery, SessionPage};
 
 use crate::session::{Event, Failure, SessionId, Snapshot, Update};
 
@@ -195,6 +198,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// The session's run log, oldest line first.
     async fn run_log(&self, id: &SessionId) -> Result<Vec<String>, StoreError>;
+
+    /// Sessions newest first (by creation; ties by id, descending), as [`ListQuery`]
+    /// asks; expired sessions are not listed. A full page has a `next` cursor.
+    async fn list_sessions(&self, query: &ListQuery) -> Result<SessionPage, StoreError>;
 }
 
 /// What a [`Feed`] delivers to this instance.

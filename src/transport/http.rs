@@ -17,6 +17,7 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/outputs/{*path}", get(output))
+        .merge(super::api::routes())
         .merge(super::page::routes())
 }
 

@@ -1,7 +1,8 @@
 //! How clients reach the sessions: Socket.IO (socketioxide in [`socketio`], or this
 //! crate's own [`lean`] layer, both behind the transport-agnostic [`dispatch`]) and
-//! HTTP ([`http`]).
+//! HTTP ([`http`], with the API of [`api`]).
 
+pub mod api;
 pub mod dispatch;
 pub mod http;
 pub mod lean;

@@ -8,6 +8,7 @@ mod delivery;
 mod faults;
 mod health;
 mod helpers;
+mod http_api;
 mod installs;
 mod outputs;
 mod paths;

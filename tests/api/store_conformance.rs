@@ -7,6 +7,7 @@
 mod events;
 mod handover;
 mod leases;
+mod listing;
 mod queue;
 mod stream_tokens;
 mod takeover;
@@ -240,4 +241,6 @@ conformance! {
     handover::run_log_round_trips_under_the_current_lease,
     queue::queued_sessions_are_taken_oldest_first_and_once,
     queue::sessions_no_longer_queued_are_skipped,
+    listing::sessions_are_listed_newest_first_by_status_and_page,
+    listing::expired_sessions_are_not_listed,
 }

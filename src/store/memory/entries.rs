@@ -45,6 +45,8 @@ pub(super) struct Session {
     pub(super) takeovers: u32,
     /// Its owners' notes, oldest first, at most [`RUN_LOG_LINES`](crate::store::RUN_LOG_LINES).
     pub(super) run_log: VecDeque<String>,
+    /// Milliseconds since the Unix epoch when it was created.
+    pub(super) created_ms: u64,
 }
 
 impl Now {
@@ -91,6 +93,7 @@ impl Session {
     /// A session that has recorded nothing yet.
     pub(super) fn new(snapshot: Snapshot) -> Self {
         Self {
+            created_ms: snapshot.updated_ms,
             snapshot,
             events: VecDeque::new(),
             expires: None,

@@ -224,6 +224,11 @@ impl State {
 
     /// Removes ended sessions past their time, with the video pointers and
     /// subscriptions that name them; at most once per [`SWEEP_EVERY`].
+    /// The sessions that have not expired.
+    pub fn sessions(&self, now: Now) -> impl Iterator<Item = &Session> {
+        self.sessions.values().filter(move |s| s.is_live(now))
+    }
+
     fn sweep(&mut self, now: Now) {
         if now.at < self.next_sweep {
             return;

@@ -75,6 +75,13 @@ impl Keys {
         format!("{}:queue", self.prefix)
     }
 
+    /// The session index: a sorted set of every session id, scored with its creation
+    /// time in ms, for listings. Not hash-tagged, like [`Keys::leases`]; entries of
+    /// expired sessions are dropped by the listing that meets them.
+    pub fn sessions(&self) -> String {
+        format!("{}:sessions", self.prefix)
+    }
+
     /// The channel on which every hand-over is announced, with the session id as the
     /// message.
     pub fn handover(&self) -> String {

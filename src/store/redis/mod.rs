@@ -1,10 +1,10 @@
 //! The Redis store: every atomic step one Lua script; live events over pub/sub.
 //!
 //! All keys of a video and of its sessions share the video's hash tag (see [`Keys`]),
-//! so each script touches one Redis Cluster slot, but for the one index of lease
-//! deadlines (`<prefix>:leases`) that the lease-changing scripts keep in step: in
-//! Redis Cluster it lives in another slot, so cluster mode will have to maintain it
-//! outside the scripts. The scripts live in `scripts/*.lua`, each stating its KEYS,
+//! so each script touches one Redis Cluster slot, but for three indexes the scripts
+//! keep in step: lease deadlines (`<prefix>:leases`), the queue (`<prefix>:queue`) and
+//! sessions by creation (`<prefix>:sessions`). In Redis Cluster they live in other
+//! slots, so cluster mode will have to maintain them outside the scripts. The scripts live in `scripts/*.lua`, each stating its KEYS,
 //! ARGV and guarantees; `scripts.rs` fills them in, and `leases.rs` runs the lease
 //! steps (takeover, hand-over, run log).
 
@@ -12,6 +12,7 @@ mod connection;
 mod feed;
 mod keys;
 mod leases;
+mod listing;
 mod reply;
 mod scripts;
 mod subscriber;
@@ -27,7 +28,8 @@ use self::connection::Connection;
 use self::reply::{Reply, corrupt};
 use super::wire::{event_json, event_tail, format_progress, update_tail};
 use super::{
-    Cancel, Claim, ClaimRequest, EventPage, Lease, Retention, Store, StoreError, TakeOver,
+    Cancel, Claim, ClaimRequest, EventPage, Lease, ListQuery, Retention, SessionPage, Store,
+    StoreError, TakeOver,
 };
 use crate::session::{Event, EventKind, SessionId, Snapshot, Status, Update, VideoTag};
 
@@ -216,5 +218,9 @@ impl Store for RedisStore {
 
     async fn run_log(&self, id: &SessionId) -> Result<Vec<String>, StoreError> {
         self.log(id).await
+    }
+
+    async fn list_sessions(&self, query: &ListQuery) -> Result<SessionPage, StoreError> {
+        self.list(query).await
     }
 }

@@ -11,7 +11,7 @@ use redis::{Script, ScriptInvocation};
 
 use super::keys::Keys;
 use crate::session::{EventKind, SessionId, Status, Update};
-use crate::store::{ClaimRequest, Lease, Retention};
+use crate::store::{ClaimRequest, Lease, ListQuery, Retention};
 
 macro_rules! with_helpers {
     ($file:literal) => {
@@ -45,11 +45,12 @@ script!(HAND_OVER, alone!("hand_over.lua"));
 script!(NOTE_RUN, alone!("note_run.lua"));
 script!(EXPIRED, alone!("expired.lua"));
 script!(TAKE_QUEUED, with_helpers!("take_queued.lua"));
+script!(LIST, alone!("list.lua"));
 
 pub use leases::{GiveUp, expired, hand_over, note_run, take_over, take_queued};
 
 /// Every script, for loading them all up front.
-pub fn all() -> [&'static Script; 10] {
+pub fn all() -> [&'static Script; 11] {
     [
         &CLAIM,
         &RENEW,
@@ -61,6 +62,7 @@ pub fn all() -> [&'static Script; 10] {
         &NOTE_RUN,
         &EXPIRED,
         &TAKE_QUEUED,
+        &LIST,
     ]
 }
 
@@ -81,6 +83,7 @@ pub fn claim(
         .key(keys.channel(id))
         .key(keys.leases())
         .key(keys.queue())
+        .key(keys.sessions())
         .arg(keys.base(tag))
         .arg(id.as_str())
         .arg(&request.video_path)
@@ -165,6 +168,28 @@ pub fn read(keys: &Keys, id: &SessionId, after: u64, limit: usize) -> ScriptInvo
         .key(keys.session(id))
         .arg(after.saturating_add(1))
         .arg(limit);
+    call
+}
+
+/// `list.lua`: a page of up to `limit` sessions, looking at `budget` index entries.
+pub fn list(
+    keys: &Keys,
+    query: &ListQuery,
+    limit: usize,
+    budget: usize,
+) -> ScriptInvocation<'static> {
+    let (score, after) = match &query.after {
+        Some(cursor) => (cursor.created_ms.to_string(), cursor.id.as_str()),
+        None => ("+inf".to_owned(), ""),
+    };
+    let mut call = LIST.prepare_invoke();
+    call.key(keys.sessions())
+        .arg(&keys.prefix)
+        .arg(query.status.map_or("", Status::as_str))
+        .arg(score)
+        .arg(after)
+        .arg(limit)
+        .arg(budget);
     call
 }
 

@@ -1,9 +1,9 @@
 -- claim.lua: joins or reports the session of one video, or creates a new one.
 -- KEYS[1] lock, KEYS[2] fence, KEYS[3] latest (of the video);
 -- KEYS[4] hash, KEYS[5] event stream, KEYS[6] channel (of the session to create);
--- KEYS[7] the lease-deadline index, KEYS[8] the queue of queued sessions (neither is
---         hash-tagged: in Redis Cluster they live in other slots, so for cluster mode
---         their upkeep will have to leave this script).
+-- KEYS[7] the lease-deadline index, KEYS[8] the queue of queued sessions, KEYS[9] the
+--         session index (none is hash-tagged: in Redis Cluster they live in other
+--         slots, so for cluster mode their upkeep will have to leave this script).
 -- ARGV[1] the video's key base "<prefix>:{<tag>}:"; the hash of an existing session is
 --         derived from it as "<base>s:<id>" (same hash tag, so the same cluster slot),
 -- ARGV[2] new session id, ARGV[3] canonical video path, ARGV[4] owner,
@@ -18,8 +18,8 @@
 --              token as the writer's) and published.
 -- Guarantees: atomic; only "created" writes anything; at most one lock per video; the
 -- lock taken carries a fresh fencing token (INCR fence), so a previous owner's writes
--- are refused; the new session enters the index with deadline now + TTL, and a queued
--- one the queue, scored with its claim time.
+-- are refused; the new session enters the lease index with deadline now + TTL, the
+-- session index with its creation time, and a queued one the queue, scored likewise.
 local base = ARGV[1]
 local lock = redis.call('GET', KEYS[1])
 if lock then
@@ -50,6 +50,7 @@ redis.call('HSET', KEYS[4], 'id', id, 'path', ARGV[3], 'status', ARGV[6], 'progr
   'seq', 1, 'token', token, 'owner', ARGV[4], 'created_ms', now, 'updated_ms', now)
 redis.call('SET', KEYS[3], id)
 lease_deadline(KEYS[7], id, now, ARGV[7])
+redis.call('ZADD', KEYS[9], tonumber(now), id)
 if ARGV[6] == 'queued' then redis.call('ZADD', KEYS[8], tonumber(now), id) end
 publish(KEYS[6], 1, 'processing_started', payload)
 return {'created', token, redis.call('HGETALL', KEYS[4])}

@@ -1,0 +1,54 @@
+//! The session rules as plain HTTP needs them: claim without watching, look up, list.
+
+use tracing::info;
+
+use super::{SessionId, Sessions, Snapshot};
+use crate::error::RequestError;
+use crate::metrics::Metrics;
+use crate::store::{Claim, ListQuery, SessionPage};
+
+/// What a claim without a watcher found or made.
+#[derive(Debug)]
+pub enum Submitted {
+    /// A new session, now running (or queued) somewhere in the cluster.
+    Created(Snapshot),
+    /// The video's queued, processing or (without `force`) complete session.
+    Existing(Snapshot),
+}
+
+impl Sessions {
+    /// The same claim as `start_processing`: run the video once, cluster-wide, or
+    /// report the session that already has it.
+    pub async fn submit(&self, video_path: &str, force: bool) -> Result<Submitted, RequestError> {
+        let inner = &self.inner;
+        let (video, claim) = self.claim_request(video_path, force)?;
+        match inner.store.claim(&claim).await? {
+            Claim::Created(lease, snapshot) => {
+                Metrics::bump(&inner.metrics.sessions_started);
+                info!(session_id = %snapshot.session_id, video = video.as_str(), "session created");
+                inner.runner.spawn(lease, snapshot.clone(), video);
+                Ok(Submitted::Created(snapshot))
+            }
+            Claim::Running(snapshot) => {
+                Metrics::bump(&inner.metrics.claim_dedup_hits);
+                Ok(Submitted::Existing(snapshot))
+            }
+            Claim::Finished(snapshot) => Ok(Submitted::Existing(snapshot)),
+        }
+    }
+
+    /// The session as it stands.
+    pub async fn snapshot(&self, id: &str) -> Result<Snapshot, RequestError> {
+        let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
+        self.inner
+            .store
+            .snapshot(&id)
+            .await?
+            .ok_or(RequestError::UnknownSession)
+    }
+
+    /// A page of sessions, newest first.
+    pub async fn list(&self, query: &ListQuery) -> Result<SessionPage, RequestError> {
+        Ok(self.inner.store.list_sessions(query).await?)
+    }
+}

@@ -71,11 +71,12 @@ async fn a_hidden_then_reloaded_tab_resumes_its_run_instead_of_restarting_it() {
             "every tab and reload saw one session ({when}): {found}"
         );
     }
-    assert_eq!(found["typed"], VIDEO, "{found}");
-    if found["picked_from_list"] == true {
-        let listed = found["listed"].as_array().unwrap();
-        assert!(listed.contains(&json!(OTHER)), "{found}");
-    }
+    assert_eq!(found["listed"], json!([VIDEO, OTHER]), "{found}");
+    assert_eq!(found["picked_from_list"], true, "{found}");
+    assert_eq!(
+        found["typed"], VIDEO,
+        "picking from the list fills the path: {found}"
+    );
 
     // Tab A was really hidden, and let go of the server meanwhile.
     assert_eq!(
@@ -173,6 +174,21 @@ async fn a_hidden_then_reloaded_tab_resumes_its_run_instead_of_restarting_it() {
     assert_eq!(found["warning_shown"], found["warning_expected"], "{found}");
 
     // The server ran the video once; only tab B's start found it running.
+    let listed: Value = reqwest::get(app.url("/api/v1/sessions?limit=100"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let runs: Vec<&Value> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["video_path"] == VIDEO)
+        .collect();
+    assert_eq!(runs.len(), 1, "one session of {VIDEO}: {listed}");
+    assert_eq!(runs[0]["session_id"], session, "{listed}");
+    assert_eq!(runs[0]["status"], "complete", "{listed}");
     let metrics = reqwest::get(app.url("/metrics"))
         .await
         .unwrap()

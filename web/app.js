@@ -109,7 +109,10 @@ function apply(name, data) {
       showNotice("Cancelled");
       break;
   }
-  if (!RUNNING.has(data.status)) $("eta").textContent = "";
+  if (!RUNNING.has(data.status)) {
+    $("stage").textContent = "";
+    $("eta").textContent = "";
+  }
 }
 
 /** A request the server refused: nothing changed on its side. */
@@ -164,7 +167,7 @@ function showOutputs(result) {
     item.append(link, ` (${output.kind}${height}, ${bytes(output.bytes)})`);
     if (output.kind === "poster") {
       const image = Object.assign(document.createElement("img"), { src: link.href, alt: "" });
-      item.prepend(image);
+      item.append(image);
     }
     list.append(item);
   }

@@ -1,7 +1,8 @@
 //! The browser client at `GET /`: its files as served, and the page itself in Debian's
 //! headless chromium, driven by `tests/browser/page.mjs` through a run that is hidden,
-//! joined from a second tab, resumed and reloaded. This side checks the script's
-//! findings against the server's own counters.
+//! joined from a second tab, resumed and reloaded (this side checks the script's
+//! findings against the server's own records), and through a real ffmpeg run's
+//! outputs ([`outputs`]).
 //!
 //! `playwright-core` comes from npm at the version pinned in `tests/browser/`, installed
 //! into `target/browser-test/` like the stock clients. The browser is `/usr/bin/chromium`
@@ -9,11 +10,14 @@
 //! goes to `target/artifacts/page-mid-run.png`, and also to `docs/page.png` when
 //! `REPRISE_DOCS_SCREENSHOT` is set.
 
+mod checks;
+mod outputs;
 mod script;
 
+use std::ffi::OsStr;
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::{Media, spawn_app, test_config};
 
@@ -62,7 +66,9 @@ async fn a_hidden_then_reloaded_tab_resumes_its_run_instead_of_restarting_it() {
     let screenshot = artifacts.join("page-mid-run.png");
     let _ = std::fs::remove_file(&screenshot);
 
-    let found = script::run(&app.url(""), VIDEO, OTHER, &screenshot).await;
+    let url = app.url("");
+    let args = [&url, VIDEO, OTHER].map(OsStr::new);
+    let found = script::run("page.mjs", &[&args[..], &[screenshot.as_os_str()]].concat()).await;
 
     let session = found["session_ids"]["started"].as_str().unwrap();
     for (when, id) in found["session_ids"].as_object().unwrap() {
@@ -153,7 +159,7 @@ async fn a_hidden_then_reloaded_tab_resumes_its_run_instead_of_restarting_it() {
     assert!(
         joins[1]["last_seq"].as_u64().unwrap() >= found["last_seq_before_reload"].as_u64().unwrap()
     );
-    assert_connections_resume(&found["a_received"], joins);
+    checks::connections_resume(&found["a_received"], joins, u64::from(STEPS) + 2);
 
     assert!(
         found["refused"]
@@ -174,43 +180,7 @@ async fn a_hidden_then_reloaded_tab_resumes_its_run_instead_of_restarting_it() {
     assert_eq!(found["warning_shown"], found["warning_expected"], "{found}");
 
     // The server ran the video once; only tab B's start found it running.
-    let listed: Value = reqwest::get(app.url("/api/v1/sessions?limit=100"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let runs: Vec<&Value> = listed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["video_path"] == VIDEO)
-        .collect();
-    assert_eq!(runs.len(), 1, "one session of {VIDEO}: {listed}");
-    assert_eq!(runs[0]["session_id"], session, "{listed}");
-    assert_eq!(runs[0]["status"], "complete", "{listed}");
-    let metrics = reqwest::get(app.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let counter = |name: &str| -> u64 {
-        let line = metrics.lines().find(|l| l.starts_with(&format!("{name} ")));
-        line.and_then(|l| l.split(' ').nth(1)?.parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in /metrics"))
-    };
-    assert_eq!(
-        counter("reprise_sessions_started_total"),
-        2,
-        "{VIDEO} and {OTHER}"
-    );
-    assert_eq!(
-        counter("reprise_claim_dedup_hits_total"),
-        1,
-        "tab B's start only"
-    );
-    assert!(counter("reprise_sessions_resumed_total") >= 3, "{metrics}");
+    checks::server_ran_once(&app, VIDEO, session).await;
 
     let png = std::fs::read(&screenshot).expect("the mid-run screenshot");
     assert!(
@@ -223,43 +193,4 @@ async fn a_hidden_then_reloaded_tab_resumes_its_run_instead_of_restarting_it() {
         std::fs::create_dir_all(docs.parent().unwrap()).unwrap();
         std::fs::copy(&screenshot, docs).unwrap();
     }
-}
-
-/// Tab A's three websockets: the first from `processing_started` #1, each later one
-/// from a `resume_session` at the `last_seq` it joined with; every event once, in order,
-/// to `processing_complete`.
-fn assert_connections_resume(received: &Value, joins: &[Value]) {
-    let connections = received.as_array().unwrap();
-    assert_eq!(
-        connections.len(),
-        3,
-        "start, back from hidden, reload: {received}"
-    );
-    for (i, events) in connections.iter().enumerate() {
-        let events: Vec<(&str, u64)> = events
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| (e[0].as_str().unwrap(), e[1].as_u64().unwrap()))
-            .collect();
-        let first = match i {
-            0 => ("processing_started", 1),
-            _ => ("resume_session", joins[i - 1]["last_seq"].as_u64().unwrap()),
-        };
-        assert_eq!(events[0], first, "connection {}: {received}", i + 1);
-        for (n, pair) in events.windows(2).enumerate() {
-            assert_eq!(
-                pair[1].1,
-                pair[0].1 + 1,
-                "connection {} event {n}: {received}",
-                i + 1
-            );
-        }
-    }
-    let last = connections[2].as_array().unwrap().last().unwrap();
-    assert_eq!(
-        *last,
-        json!(["processing_complete", STEPS + 2]),
-        "{received}"
-    );
 }

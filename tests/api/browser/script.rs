@@ -1,6 +1,7 @@
-//! Runs `tests/browser/page.mjs` under node, with `playwright-core` installed from its
-//! pins like the stock clients.
+//! Runs the scripts in `tests/browser/` under node, with `playwright-core` installed
+//! from its pins like the stock clients.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -13,14 +14,13 @@ use crate::installs::{Pins, install};
 
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Runs the page script to its end, in its own process group so that a timeout also
-/// ends the chromium it started; returns its JSON line of findings.
-pub async fn run(url: &str, video: &str, other: &str, screenshot: &Path) -> Value {
+/// Runs `script` with `args` to its end, in its own process group so that a timeout
+/// also ends the chromium it started; returns its JSON line of findings.
+pub async fn run(script: &str, args: &[&OsStr]) -> Value {
     let mut command = Command::new("node");
     command
-        .arg(browser_test().await.join("page.mjs"))
-        .args([url, video, other])
-        .arg(screenshot)
+        .arg(browser_test().await.join(script))
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -29,24 +29,24 @@ pub async fn run(url: &str, video: &str, other: &str, screenshot: &Path) -> Valu
     let child = command.spawn().expect("node runs");
     let group = child.id().expect("a process id") as i32;
     let output = match tokio::time::timeout(SCRIPT_TIMEOUT, child.wait_with_output()).await {
-        Ok(output) => output.expect("the page script's output"),
+        Ok(output) => output.unwrap_or_else(|e| panic!("{script}'s output: {e}")),
         Err(_) => {
             // SAFETY: kill(2) on the process group this test started.
             unsafe { libc::kill(-group, libc::SIGKILL) };
-            panic!("the page script still ran after {SCRIPT_TIMEOUT:?}");
+            panic!("{script} still ran after {SCRIPT_TIMEOUT:?}");
         }
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "the page script failed with {}:\n{stderr}\nstdout: {stdout}",
+        "{script} failed with {}:\n{stderr}\nstdout: {stdout}",
         output.status
     );
     let line = stdout.lines().rev().find(|l| !l.trim().is_empty());
     println!("{}", line.unwrap_or_default());
     serde_json::from_str(line.unwrap_or_default())
-        .unwrap_or_else(|e| panic!("the page script printed no JSON ({e}): {stdout}\n{stderr}"))
+        .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}): {stdout}\n{stderr}"))
 }
 
 fn browser_dir() -> PathBuf {
@@ -73,7 +73,7 @@ async fn browser_test() -> &'static Path {
                 npm
             })
             .await?;
-            for script in ["page.mjs", "chromium.mjs"] {
+            for script in ["page.mjs", "outputs.mjs", "chromium.mjs"] {
                 // Copy, then rename: another test process may be running the current one.
                 let copy = dir.join(format!("{script}.{}", std::process::id()));
                 std::fs::copy(browser_dir().join(script), &copy)

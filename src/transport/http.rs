@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/metrics", get(metrics))
         .route("/outputs/{*path}", get(output))
         .merge(super::api::routes())
+        .merge(super::page::routes())
 }
 
 /// Alive: the process serves requests.

@@ -7,6 +7,7 @@ pub mod dispatch;
 pub mod http;
 pub mod lean;
 mod outputs;
+mod page;
 pub mod requests;
 pub mod socketio;
 

@@ -1,6 +1,7 @@
 //! Integration tests: real Redis, real sockets, the real app in-process.
 
 mod bad_input;
+mod browser;
 mod cancel;
 mod claim;
 mod delivery;
@@ -8,6 +9,7 @@ mod faults;
 mod health;
 mod helpers;
 mod http_api;
+mod installs;
 mod outputs;
 mod paths;
 mod processors;

@@ -11,16 +11,15 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use tokio::process::Command;
 use tokio::sync::OnceCell;
 
 use crate::helpers::{Media, spawn_app, test_config};
+use crate::installs::{Pins, install};
 use crate::redis_server::TestRedis;
 
 const STEPS: u32 = 20;
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(40);
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[derive(Clone, Copy, Debug)]
 enum Client {
@@ -183,6 +182,20 @@ fn stock_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stock")
 }
 
+/// The stock client `name`, pinned by `inputs` in `tests/stock/`, installed into
+/// `target/stock-clients/<name>`.
+fn stock_pins<'a>(name: &'a str, inputs: &'a [&'a str], runtime: &'a str) -> Pins<'a> {
+    Pins {
+        what: "the stock clients",
+        source: stock_dir(),
+        dir: Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/stock-clients")
+            .join(name),
+        inputs,
+        runtime,
+    }
+}
+
 /// `npm ci` of the pinned `socket.io-client`, with `client.mjs` copied beside its
 /// `node_modules` (an ES module resolves packages from its own folder).
 async fn node_clients() -> &'static Path {
@@ -190,9 +203,7 @@ async fn node_clients() -> &'static Path {
     let installed = DIR
         .get_or_init(|| async {
             let dir = install(
-                "node",
-                &["package.json", "package-lock.json"],
-                "node",
+                &stock_pins("node", &["package.json", "package-lock.json"], "node"),
                 |staging| {
                     let mut npm = Command::new("npm");
                     npm.args(["ci", "--no-audit", "--no-fund", "--prefix"])
@@ -217,7 +228,8 @@ async fn python_clients() -> &'static Path {
     static DIR: OnceCell<Result<PathBuf, String>> = OnceCell::const_new();
     let installed = DIR
         .get_or_init(|| async {
-            let dir = install("py", &["requirements.txt"], "python3", |staging| {
+            let pins = stock_pins("py", &["requirements.txt"], "python3");
+            let dir = install(&pins, |staging| {
                 let mut pip = Command::new("python3");
                 pip.args([
                     "-m",
@@ -238,89 +250,4 @@ async fn python_clients() -> &'static Path {
         })
         .await;
     installed.as_deref().unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Installs into `target/stock-clients/<name>` unless its stamp matches the hash of
-/// `inputs` (copied from `tests/stock/`) and of the runtime's version. Installs into a
-/// staging folder first, so an interrupted install never looks complete.
-async fn install(
-    name: &str,
-    inputs: &[&str],
-    runtime: &str,
-    installer: impl FnOnce(&Path) -> Command,
-) -> Result<PathBuf, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/stock-clients");
-    let dir = root.join(name);
-    let version = Command::new(runtime)
-        .arg("--version")
-        .output()
-        .await
-        .map_err(|e| format!("cannot run {runtime} for the stock clients: {e}"))?;
-    let mut hash = Sha256::new();
-    hash.update(&version.stdout);
-    for input in inputs {
-        let bytes = std::fs::read(stock_dir().join(input))
-            .map_err(|e| format!("cannot read tests/stock/{input}: {e}"))?;
-        hash.update(input.as_bytes());
-        hash.update(&bytes);
-    }
-    let stamp = format!("{:x}\n", hash.finalize());
-    if std::fs::read_to_string(dir.join(".stamp")).is_ok_and(|s| s == stamp) {
-        return Ok(dir);
-    }
-
-    let staging = root.join(format!("{name}.staging-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    if let Err(e) = stage(&staging, name, inputs, installer).await {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    std::fs::write(staging.join(".stamp"), &stamp)
-        .map_err(|e| format!("cannot write the stamp: {e}"))?;
-    let _ = std::fs::remove_dir_all(&dir);
-    if let Err(e) = std::fs::rename(&staging, &dir) {
-        let _ = std::fs::remove_dir_all(&staging);
-        // Another test process may have moved its identical install in first.
-        if !std::fs::read_to_string(dir.join(".stamp")).is_ok_and(|s| s == stamp) {
-            return Err(format!(
-                "cannot move the stock {name} client into {}: {e}",
-                dir.display()
-            ));
-        }
-    }
-    Ok(dir)
-}
-
-/// Copies `inputs` into `staging` and runs the installer there.
-async fn stage(
-    staging: &Path,
-    name: &str,
-    inputs: &[&str],
-    installer: impl FnOnce(&Path) -> Command,
-) -> Result<(), String> {
-    std::fs::create_dir_all(staging)
-        .map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
-    for input in inputs {
-        std::fs::copy(stock_dir().join(input), staging.join(input))
-            .map_err(|e| format!("cannot copy {input}: {e}"))?;
-    }
-    let mut command = installer(staging);
-    command
-        .current_dir(staging)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    let described = format!("{:?}", command.as_std());
-    let output = tokio::time::timeout(INSTALL_TIMEOUT, command.output())
-        .await
-        .map_err(|_| format!("installing the stock {name} client timed out after {INSTALL_TIMEOUT:?}: {described}"))?
-        .map_err(|e| format!("cannot run {described}: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "installing the stock {name} client failed ({}): {described}\n{}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    Ok(())
 }

@@ -134,7 +134,7 @@ impl App {
                 queue_len,
             },
         };
-        let routes = transport::http::routes().with_state(state);
+        let routes = transport::http::routes(&state).with_state(state);
         let (router, clients) =
             transport::serve_socket_io(config.transport, routes, dispatcher, queue_len);
         let listen_error = |source| StartError::Listen {

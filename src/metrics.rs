@@ -9,6 +9,8 @@ macro_rules! counters {
         #[derive(Debug, Default)]
         pub struct Metrics {
             $(#[doc = $help] pub $field: AtomicU64,)*
+            /// Refused requests, by the code they were refused with.
+            refusals: [AtomicU64; REFUSAL_CODES.len()],
         }
 
         impl Metrics {
@@ -21,6 +23,7 @@ macro_rules! counters {
                     let _ = writeln!(out, "# TYPE {name} counter");
                     let _ = writeln!(out, "{name} {}", self.$field.load(Ordering::Relaxed));
                 )*
+                self.render_refusals(&mut out);
                 out
             }
         }
@@ -42,8 +45,21 @@ counters! {
     runs_fenced => "Runs stopped because their lease was superseded or ran out.",
     runs_handed_over => "Runs handed over to another instance on drain.",
     takeover_gave_up => "Sessions failed because they kept losing their owner.",
-    requests_refused => "Client requests refused with a processing_error.",
 }
+
+/// The codes a request is refused with (PROTOCOL.md's, but `processing_failed`, which
+/// ends a session rather than refusing a request).
+pub const REFUSAL_CODES: [&str; 9] = [
+    "bad_request",
+    "invalid_path",
+    "not_found",
+    "unknown_session",
+    "unauthorized",
+    "forbidden",
+    "rate_limited",
+    "too_many_sessions",
+    "unavailable",
+];
 
 impl Metrics {
     pub fn bump(counter: &AtomicU64) {
@@ -52,6 +68,25 @@ impl Metrics {
 
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts a request refused with `code`, over any transport.
+    pub fn refused(&self, code: &str) {
+        let index = REFUSAL_CODES.iter().position(|known| *known == code);
+        debug_assert!(index.is_some(), "unknown refusal code {code}");
+        if let Some(counter) = index.and_then(|i| self.refusals.get(i)) {
+            Self::bump(counter);
+        }
+    }
+
+    fn render_refusals(&self, out: &mut String) {
+        let name = "reprise_requests_refused_total";
+        let _ = writeln!(out, "# HELP {name} Client requests refused, by error code.");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        for (code, counter) in REFUSAL_CODES.iter().zip(&self.refusals) {
+            let count = counter.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}{{reason=\"{code}\"}} {count}");
+        }
     }
 }
 
@@ -68,5 +103,17 @@ mod tests {
             "# TYPE reprise_events_delivered_total counter\nreprise_events_delivered_total 3\n"
         ));
         assert!(text.contains("# HELP reprise_sessions_started_total "));
+    }
+
+    #[test]
+    fn refusals_are_counted_by_reason() {
+        let metrics = Metrics::default();
+        metrics.refused("rate_limited");
+        metrics.refused("rate_limited");
+        metrics.refused("not_found");
+        let text = metrics.render();
+        assert!(text.contains("reprise_requests_refused_total{reason=\"rate_limited\"} 2\n"));
+        assert!(text.contains("reprise_requests_refused_total{reason=\"not_found\"} 1\n"));
+        assert!(text.contains("reprise_requests_refused_total{reason=\"forbidden\"} 0\n"));
     }
 }

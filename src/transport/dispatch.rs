@@ -134,7 +134,7 @@ impl Dispatcher {
     }
 
     fn refusal(&self, event: &str, error: &RequestError) -> Reply {
-        Metrics::bump(&self.metrics.requests_refused);
+        self.metrics.refused(error.code());
         if let RequestError::Unavailable(cause) = error {
             warn!(%cause, event, "request failed");
         } else {

@@ -11,13 +11,13 @@ use super::outputs::output;
 use crate::app::AppState;
 
 /// Routes for operators, load balancers and downloads.
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/outputs/{*path}", get(output))
-        .merge(super::api::routes())
+        .merge(super::api::routes(state.clone()))
         .merge(super::page::routes())
 }
 

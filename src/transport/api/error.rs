@@ -80,6 +80,12 @@ impl IntoResponse for ApiError {
         if let Some(session) = self.session {
             body["session"] = session;
         }
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        response.extensions_mut().insert(Refused(self.code));
+        response
     }
 }
+
+/// Marks a response as a refusal with this code, for the metrics layer.
+#[derive(Clone, Copy, Debug)]
+pub struct Refused(pub &'static str);

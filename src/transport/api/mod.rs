@@ -7,18 +7,22 @@ mod sessions;
 mod videos;
 
 use axum::Router;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
+use axum::response::Response;
 use axum::routing::{any, get};
 
 pub use error::ApiError;
+use error::Refused;
 
 use crate::app::AppState;
 
 /// The API's OpenAPI 3.1 document, served as written.
 const OPENAPI: &str = include_str!("openapi.json");
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/api/v1/sessions",
@@ -33,6 +37,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/{*rest}", any(no_such_route))
         .method_not_allowed_fallback(wrong_method)
+        .route_layer(middleware::from_fn_with_state(state, count_refusals))
+}
+
+/// Counts every refused API request by its code, as the Socket.IO refusals are.
+async fn count_refusals(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if let Some(Refused(code)) = response.extensions().get::<Refused>() {
+        state.metrics.refused(code);
+    }
+    response
 }
 
 async fn no_such_route() -> ApiError {

@@ -128,4 +128,24 @@ async fn bad_bodies_and_unknown_ids_are_refused_and_start_nothing() {
 
     let (_, listed) = get_json(&app, "/api/v1/sessions").await;
     assert_eq!(listed["items"], Value::Array(Vec::new()), "nothing started");
+
+    let metrics = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let refused = |reason: &str| -> u64 {
+        let line = format!("reprise_requests_refused_total{{reason=\"{reason}\"}} ");
+        let value = metrics.lines().find_map(|l| l.strip_prefix(line.as_str()));
+        value.expect("a refusal line").parse().unwrap()
+    };
+    assert_eq!(refused("invalid_path"), 1);
+    assert_eq!(
+        refused("not_found"),
+        2,
+        "a missing video and an unknown route"
+    );
+    assert_eq!(refused("unknown_session"), 4);
+    assert_eq!(refused("bad_request"), 15, "{metrics}");
 }

@@ -3,7 +3,9 @@
 //! The stream opens with `resume_session` (the snapshot as of `Last-Event-ID` or
 //! `?last_seq=`, which work like `last_seq`), then every later event once, in order, each with `id:` its
 //! `seq`, and ends after the terminal event. The client is a hub watcher like any
-//! socket: a bounded queue, encoded once per event for every SSE client.
+//! socket: a bounded queue, encoded once per event for every SSE client. A client
+//! whose queue overflows gets its gap snapshot once there is room, or its stream ends
+//! (the slow-client policy), and its `EventSource` resumes with `Last-Event-ID`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Interval, interval_at};
+use tokio_util::sync::CancellationToken;
 
 use super::ApiError;
 use crate::app::AppState;
@@ -43,6 +46,7 @@ pub async fn stream(
     let watcher = Arc::new(SseWatcher {
         id: next_watcher_id(),
         tx,
+        cut: CancellationToken::new(),
     });
     let answer = state.sessions.join(&id, last_seq, watcher.clone()).await?;
     let first = Bytes::from(sse_text(answer.name, &answer.payload));
@@ -54,7 +58,7 @@ pub async fn stream(
                 watcher: watcher.id,
             };
             watch.start();
-            (Some(rx), Some(leaving))
+            (Some((rx, watcher.cut.clone())), Some(leaving))
         }
         None => (None, None),
     };
@@ -85,6 +89,8 @@ struct SseEvent(Bytes, bool);
 struct SseWatcher {
     id: WatcherId,
     tx: mpsc::Sender<SseEvent>,
+    /// Ends the stream at once, whatever is queued.
+    cut: CancellationToken,
 }
 
 impl Watcher for SseWatcher {
@@ -103,6 +109,11 @@ impl Watcher for SseWatcher {
             Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
         }
     }
+
+    fn close(&self) -> bool {
+        self.cut.cancel();
+        true
+    }
 }
 
 /// Detaches the watcher when the stream ends or the client goes away.
@@ -120,25 +131,29 @@ impl Drop for Leaving {
 
 struct Live {
     rx: mpsc::Receiver<SseEvent>,
+    cut: CancellationToken,
     keep_alive: Interval,
     _leaving: Option<Leaving>,
 }
 
 /// The queued events, with a comment whenever the stream has been idle for
-/// `keep_alive`, until the terminal event.
+/// `keep_alive`, until the terminal event or a cut.
 fn live_events(
-    rx: Option<mpsc::Receiver<SseEvent>>,
+    rx: Option<(mpsc::Receiver<SseEvent>, CancellationToken)>,
     leaving: Option<Leaving>,
     keep_alive: Duration,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
-    let state = rx.map(|rx| Live {
+    let state = rx.map(|(rx, cut)| Live {
         rx,
+        cut,
         keep_alive: interval_at(Instant::now() + keep_alive, keep_alive),
         _leaving: leaving,
     });
     stream::unfold(state, |state| async move {
         let mut live = state?;
         tokio::select! {
+            biased;
+            _ = live.cut.cancelled() => None,
             event = live.rx.recv() => {
                 let SseEvent(bytes, terminal) = event?;
                 live.keep_alive.reset();

@@ -1,13 +1,16 @@
 //! A connection's outgoing queue: bounded, in order, one consumer (the transport
 //! that writes to the client), and small when idle. It is also the connection's
 //! session [`Watcher`]: a watched event's frame is encoded once and shared by every
-//! queue it is pushed to.
+//! queue it is pushed to. A session's progress frames keep their tag here, so that a
+//! client that falls behind can lose them ([`Watcher::shed`]) while replies and
+//! terminal events stay; [`Watcher::close`] cuts the connection at once.
 //!
 //! A tokio `mpsc` channel would do the same, but it allocates a 32-slot block and
 //! cache-padded state up front, about 1.5 KB per connection; this queue holds an
 //! empty `VecDeque` when idle.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -26,11 +29,16 @@ pub struct Queue {
     capacity: usize,
     state: Mutex<State>,
     waker: AtomicWaker,
+    /// Set by [`Watcher::close`]: the connection ends now, whatever is queued.
+    cut: AtomicBool,
+    /// The consumer's, woken by a cut even while it waits on the client.
+    cut_waker: AtomicWaker,
 }
 
 #[derive(Default)]
 struct State {
-    frames: VecDeque<Utf8Bytes>,
+    /// Each frame with its session's tag ([`Frame::UNTAGGED`] for what must stay).
+    frames: VecDeque<(Utf8Bytes, u64)>,
     /// No consumer any more: frames are refused as `Gone`.
     gone: bool,
     /// The server ends the connection: the consumer sees the end once it has
@@ -57,6 +65,8 @@ pub fn queue(capacity: usize) -> (Arc<Queue>, Outbox) {
         capacity: capacity.max(1),
         state: Mutex::default(),
         waker: AtomicWaker::new(),
+        cut: AtomicBool::new(false),
+        cut_waker: AtomicWaker::new(),
     });
     let outbox = Outbox {
         queue: queue.clone(),
@@ -65,8 +75,13 @@ pub fn queue(capacity: usize) -> (Arc<Queue>, Outbox) {
 }
 
 impl Queue {
-    /// Queues `frame` behind everything queued before it, without waiting.
+    /// Queues `frame` behind everything queued before it, without waiting; it is
+    /// never dropped.
     pub fn push(&self, frame: Utf8Bytes) -> Result<(), Refused> {
+        self.push_tagged(frame, Frame::UNTAGGED)
+    }
+
+    fn push_tagged(&self, frame: Utf8Bytes, tag: u64) -> Result<(), Refused> {
         {
             let mut state = self.state();
             if state.gone || state.shut {
@@ -75,7 +90,7 @@ impl Queue {
             if state.frames.len() >= self.capacity {
                 return Err(Refused::Full);
             }
-            state.frames.push_back(frame);
+            state.frames.push_back((frame, tag));
         }
         self.waker.wake();
         Ok(())
@@ -101,11 +116,33 @@ impl Watcher for Queue {
 
     fn send(&self, frame: &Frame) -> Delivery {
         let text = frame.encoded(|name, json| Utf8Bytes::from(packet::event(name, json)));
-        match self.push(text) {
+        match self.push_tagged(text, frame.tag()) {
             Ok(()) => Delivery::Sent,
             Err(Refused::Full) => Delivery::Full,
             Err(Refused::Gone) => Delivery::Gone,
         }
+    }
+
+    fn shed(&self, tag: u64) -> bool {
+        if tag == Frame::UNTAGGED {
+            return false;
+        }
+        let mut state = self.state();
+        let before = state.frames.len();
+        state.frames.retain(|(_, queued)| *queued != tag);
+        before > state.frames.len()
+    }
+
+    fn close(&self) -> bool {
+        {
+            let mut state = self.state();
+            state.shut = true;
+            state.frames = VecDeque::new();
+        }
+        self.cut.store(true, Ordering::SeqCst);
+        self.cut_waker.wake();
+        self.waker.wake();
+        true
     }
 }
 
@@ -122,6 +159,21 @@ impl Outbox {
         }
     }
 
+    /// `Ready` once the connection was cut ([`Watcher::close`]): the transport drops
+    /// it without writing anything more. Wakes the consumer even while it waits for the
+    /// client to take what was written.
+    pub fn poll_cut(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.queue.cut.load(Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        self.queue.cut_waker.register(cx.waker());
+        if self.queue.cut.load(Ordering::SeqCst) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
     /// Waits for the next frame, as [`Outbox::poll_recv`].
     pub async fn recv(&mut self) -> Option<Utf8Bytes> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
@@ -135,7 +187,7 @@ impl Outbox {
     /// `Some(Some(frame))`, `Some(None)` at the end, `None` when there is nothing yet.
     fn take(&self) -> Option<Option<Utf8Bytes>> {
         let mut state = self.queue.state();
-        let frame = state.frames.pop_front();
+        let frame = state.frames.pop_front().map(|(frame, _)| frame);
         if state.frames.is_empty() && state.frames.capacity() > IDLE_CAPACITY {
             state.frames = VecDeque::new();
         }
@@ -156,41 +208,4 @@ impl Drop for Outbox {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn poll(outbox: &mut Outbox) -> Poll<Option<Utf8Bytes>> {
-        outbox.poll_recv(&mut Context::from_waker(std::task::Waker::noop()))
-    }
-
-    #[test]
-    fn frames_come_out_in_order_up_to_the_capacity() {
-        let (queue, mut outbox) = queue(2);
-        assert_eq!(queue.push("a".into()), Ok(()));
-        assert_eq!(queue.push("b".into()), Ok(()));
-        assert_eq!(queue.push("c".into()), Err(Refused::Full));
-        assert_eq!(poll(&mut outbox), Poll::Ready(Some("a".into())));
-        assert_eq!(queue.send(&Frame::new("progress", "{}")), Delivery::Sent);
-        assert_eq!(outbox.try_recv(), Some("b".into()));
-        assert_eq!(outbox.try_recv(), Some(r#"42["progress",{}]"#.into()));
-        assert_eq!(poll(&mut outbox), Poll::Pending);
-    }
-
-    #[test]
-    fn a_shut_queue_drains_then_ends_and_refuses_more() {
-        let (queue, mut outbox) = queue(4);
-        queue.push("a".into()).unwrap();
-        queue.shut();
-        assert_eq!(queue.push("b".into()), Err(Refused::Gone));
-        assert_eq!(poll(&mut outbox), Poll::Ready(Some("a".into())));
-        assert_eq!(poll(&mut outbox), Poll::Ready(None));
-    }
-
-    #[test]
-    fn without_a_consumer_the_watcher_is_gone() {
-        let (queue, outbox) = queue(4);
-        queue.push("a".into()).unwrap();
-        drop(outbox);
-        assert_eq!(queue.send(&Frame::new("progress", "{}")), Delivery::Gone);
-    }
-}
+mod tests;

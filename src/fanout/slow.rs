@@ -64,3 +64,6 @@ impl Hub {
         self.hold_and_resync(slot, id, wid, from, LAGGING_PAUSE);
     }
 }
+
+#[cfg(test)]
+mod tests;

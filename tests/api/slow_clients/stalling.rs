@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::sio_client::Received;
 
 /// The receive buffer asked for (the kernel doubles it, and keeps a floor).
-const RECEIVE_BUFFER: u32 = 4096;
+pub const RECEIVE_BUFFER: u32 = 4096;
 
 /// What a read found.
 #[derive(Debug)]

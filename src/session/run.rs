@@ -44,6 +44,7 @@ pub(super) async fn run(
     video: VideoPath,
     cancel: CancellationToken,
 ) -> Ending {
+    let mut gauge = shared.settings.metrics.run_waiting();
     let ttl = shared.settings.lease_ttl;
     let mut renew = tokio::time::interval_at(Instant::now() + ttl / 3, ttl / 3);
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -70,6 +71,7 @@ pub(super) async fn run(
         }
     };
     keeper.queued = false;
+    gauge.processing();
     if snapshot.status == Status::Queued {
         let mut extra = Map::new();
         extra.insert("stage".into(), "starting".into());

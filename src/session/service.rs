@@ -7,7 +7,7 @@ use std::time::Duration;
 use tracing::{info, instrument};
 
 use super::resume::resume_view;
-use super::{Event, SessionId, VideoTag, replies, runner::Runner};
+use super::{Event, SessionId, Status, VideoTag, replies, runner::Runner};
 use crate::error::RequestError;
 use crate::fanout::{Hub, Watcher, WatcherId};
 use crate::media::{MediaRoot, VideoPath};
@@ -92,7 +92,9 @@ impl Sessions {
     ) -> Result<Answer, RequestError> {
         let inner = &self.inner;
         let (video, claim) = self.claim_request(&request.video_path, request.force)?;
-        match inner.store.claim(&claim).await? {
+        let claimed = inner.store.claim(&claim).await?;
+        Metrics::bump(&inner.metrics.claims);
+        match claimed {
             Claim::Created(lease, snapshot) => {
                 Metrics::bump(&inner.metrics.sessions_started);
                 info!(session_id = %snapshot.session_id, "session created");
@@ -149,7 +151,7 @@ impl Sessions {
         let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
         match self.inner.store.cancel(&id).await? {
             Cancel::Cancelled(event) => {
-                Metrics::bump(&self.inner.metrics.sessions_cancelled);
+                self.inner.metrics.ended(Status::Cancelled);
                 self.inner.runner.stop(&id);
                 Ok(event)
             }

@@ -22,7 +22,9 @@ impl Sessions {
     pub async fn submit(&self, video_path: &str, force: bool) -> Result<Submitted, RequestError> {
         let inner = &self.inner;
         let (video, claim) = self.claim_request(video_path, force)?;
-        match inner.store.claim(&claim).await? {
+        let claimed = inner.store.claim(&claim).await?;
+        Metrics::bump(&inner.metrics.claims);
+        match claimed {
             Claim::Created(lease, snapshot) => {
                 Metrics::bump(&inner.metrics.sessions_started);
                 info!(session_id = %snapshot.session_id, video = video.as_str(), "session created");

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::{Failure, Runner, SessionId, Snapshot, Update};
+use super::{Failure, Runner, SessionId, Snapshot, Status, Update};
 use crate::media::{MediaRoot, VideoPath};
 use crate::metrics::Metrics;
 use crate::store::{Lease, Store, TakeOver};
@@ -109,6 +109,7 @@ impl TakeoverSettings {
             }
             Ok(TakeOver::GaveUp(_)) => {
                 Metrics::bump(&self.metrics.takeover_gave_up);
+                self.metrics.ended(Status::Failed);
                 warn!(session_id = %id, max = self.max_takeovers, "session kept losing its owner; it failed");
             }
             Ok(TakeOver::NotNeeded) => {}
@@ -128,8 +129,9 @@ impl TakeoverSettings {
                     code: "processing_failed".into(),
                     message: format!("the video can no longer be read: {error}"),
                 };
-                if let Err(error) = self.store.append(&lease, &Update::failed(failure)).await {
-                    warn!(session_id = %id, %error, "could not record the failure");
+                match self.store.append(&lease, &Update::failed(failure)).await {
+                    Ok(_) => self.metrics.ended(Status::Failed),
+                    Err(error) => warn!(session_id = %id, %error, "could not record the failure"),
                 }
             }
         }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
+use tracing::{Instrument, warn};
 
 use super::keeper::Keeper;
 use super::runner::Shared;
@@ -100,7 +100,7 @@ pub(super) async fn run(
     let stop_work = CancellationToken::new();
     let mut work = tokio::spawn({
         let stop_work = stop_work.clone();
-        async move { processor.run(job, reports_tx, stop_work).await }
+        async move { processor.run(job, reports_tx, stop_work).await }.in_current_span()
     });
     let ending = loop {
         tokio::select! {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::{info, instrument};
+use tracing::{Span, debug, field, info, instrument};
 
 use super::resume::resume_view;
 use super::{Event, SessionId, Status, VideoTag, replies, runner::Runner};
@@ -84,7 +84,7 @@ impl Sessions {
     }
 
     /// `start_processing`: run the video once, cluster-wide, or join its session.
-    #[instrument(skip_all, fields(video = %request.video_path))]
+    #[instrument(skip_all, fields(video = %request.video_path, session_id = field::Empty))]
     pub async fn start(
         &self,
         request: StartRequest,
@@ -94,10 +94,11 @@ impl Sessions {
         let (video, claim) = self.claim_request(&request.video_path, request.force)?;
         let claimed = inner.store.claim(&claim).await?;
         Metrics::bump(&inner.metrics.claims);
+        Span::current().record("session_id", claimed.snapshot().session_id.as_str());
         match claimed {
             Claim::Created(lease, snapshot) => {
                 Metrics::bump(&inner.metrics.sessions_started);
-                info!(session_id = %snapshot.session_id, "session created");
+                info!("session created");
                 let ticket = inner
                     .hub
                     .attach(&snapshot.session_id, watcher.clone())
@@ -147,6 +148,7 @@ impl Sessions {
     }
 
     /// `cancel_processing`: ends the session for everyone, wherever it runs.
+    #[instrument(skip_all, fields(session_id = id))]
     pub async fn cancel(&self, id: &str) -> Result<Event, RequestError> {
         let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
         match self.inner.store.cancel(&id).await? {
@@ -179,6 +181,7 @@ impl Sessions {
         Ok((video, claim))
     }
 
+    #[instrument(name = "join", skip_all, fields(session_id = %id, video = field::Empty))]
     async fn join_known(
         &self,
         id: &SessionId,
@@ -196,6 +199,13 @@ impl Sessions {
             }
         };
         Metrics::bump(&inner.metrics.sessions_resumed);
+        Span::current().record("video", view.snapshot.video_path.as_str());
+        debug!(
+            last_seq,
+            replay = view.replay.len(),
+            gap = view.gap,
+            "joined"
+        );
         let payload = replies::resume(&view.snapshot, view.gap);
         let ended = view.snapshot.status.is_terminal() && view.replay.is_empty();
         let watch = if ended {

@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod http_api;
 mod installs;
+mod observability;
 mod outputs;
 mod paths;
 mod processors;

@@ -1,0 +1,3 @@
+//! Observability: the spans on JSON log lines.
+
+mod logs;

@@ -2,6 +2,7 @@
 //! to `metrics_names.txt`, histograms well-formed after real traffic), the spans on
 //! JSON log lines, and the Grafana dashboard's queries against the exported names.
 
+mod dashboard;
 mod logs;
 mod metrics;
 

@@ -26,6 +26,7 @@ use crate::store::memory::MemoryStore;
 use crate::store::redis::{RedisFeed, RedisStore};
 use crate::store::{Feed, FeedMessage, Inbox, Retention, Store, StoreError, wire};
 use crate::transport::dispatch::Dispatcher;
+use crate::transport::guard::Guard;
 use crate::transport::{self, SocketIoServer};
 
 mod state;
@@ -114,10 +115,12 @@ impl App {
         });
 
         let queue_len = (config.retain_events as usize).clamp(256, 8192) + 64;
+        let guard = Guard::new(&config);
         let dispatcher = Dispatcher {
             sessions: sessions.clone(),
             metrics: metrics.clone(),
             max_payload: config.max_payload_bytes,
+            guard: guard.clone(),
         };
         let state = AppState {
             sessions,
@@ -128,6 +131,7 @@ impl App {
             outputs,
             processor: in_use,
             media,
+            guard,
             http: HttpSettings {
                 max_body: config.max_payload_bytes,
                 keep_alive: Duration::from_millis(config.sse_keep_alive_ms.max(1)),

@@ -6,6 +6,7 @@ mod cancel;
 mod claim;
 mod delivery;
 mod faults;
+mod hardening;
 mod health;
 mod helpers;
 mod http_api;

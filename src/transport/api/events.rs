@@ -5,12 +5,13 @@
 //! `seq`, and ends after the terminal event. The client is a hub watcher like any
 //! socket: a bounded queue, encoded once per event for every SSE client.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
@@ -20,10 +21,12 @@ use tokio::time::{Instant, Interval, interval_at};
 use super::ApiError;
 use crate::app::AppState;
 use crate::fanout::{Delivery, Frame, Watcher, WatcherId, next_watcher_id};
+use crate::limits::AddressSlot;
 use crate::session::{EventKind, SessionId, Sessions};
 
 pub async fn stream(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     id: Result<Path<String>, PathRejection>,
     params: Result<Query<Params>, QueryRejection>,
     headers: HeaderMap,
@@ -39,12 +42,17 @@ pub async fn stream(
         (None, Some(raw)) => Some(seq(raw, "last_seq")?),
         (None, None) => None,
     };
+    let access = state.guard.http_access(&headers, params.token.as_deref());
+    let slot = state.guard.admit(peer, &headers)?;
     let (tx, rx) = mpsc::channel(state.http.queue_len);
     let watcher = Arc::new(SseWatcher {
         id: next_watcher_id(),
         tx,
     });
-    let answer = state.sessions.join(&id, last_seq, watcher.clone()).await?;
+    let answer = state
+        .sessions
+        .join(&id, last_seq, watcher.clone(), &access)
+        .await?;
     let first = Bytes::from(sse_text(answer.name, &answer.payload));
     let (live, leaving) = match answer.watch {
         Some(watch) => {
@@ -52,6 +60,7 @@ pub async fn stream(
                 sessions: state.sessions.clone(),
                 id: watch.session_id().clone(),
                 watcher: watcher.id,
+                _slot: slot,
             };
             watch.start();
             (Some(rx), Some(leaving))
@@ -76,6 +85,8 @@ pub async fn stream(
 #[derive(serde::Deserialize)]
 pub struct Params {
     last_seq: Option<String>,
+    /// The token, for a browser's `EventSource`, which cannot set `Authorization`.
+    token: Option<String>,
 }
 
 /// What the watcher's queue holds: an encoded SSE event, and whether it ends the stream.
@@ -110,6 +121,8 @@ struct Leaving {
     sessions: Sessions,
     id: SessionId,
     watcher: WatcherId,
+    /// The stream's place among its client address's connections.
+    _slot: Option<AddressSlot>,
 }
 
 impl Drop for Leaving {

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::{info, instrument};
+use tracing::{Span, debug, field, info, instrument};
 
 use super::resume::resume_view;
-use super::{Event, SessionId, VideoTag, replies, runner::Runner};
+use super::{Event, SessionId, Status, VideoTag, replies, runner::Runner};
 use crate::auth::Access;
 use crate::error::RequestError;
 use crate::fanout::{Hub, Watcher, WatcherId};
@@ -85,7 +85,7 @@ impl Sessions {
     }
 
     /// `start_processing`: run the video once, cluster-wide, or join its session.
-    #[instrument(skip_all, fields(video = %request.video_path))]
+    #[instrument(skip_all, fields(video = %request.video_path, session_id = field::Empty))]
     pub async fn start(
         &self,
         request: StartRequest,
@@ -94,10 +94,13 @@ impl Sessions {
     ) -> Result<Answer, RequestError> {
         let inner = &self.inner;
         let (video, claim) = self.claim_request(&request.video_path, request.force, access)?;
-        match inner.store.claim(&claim).await? {
+        let claimed = inner.store.claim(&claim).await?;
+        Metrics::bump(&inner.metrics.claims);
+        Span::current().record("session_id", claimed.snapshot().session_id.as_str());
+        match claimed {
             Claim::Created(lease, snapshot) => {
                 Metrics::bump(&inner.metrics.sessions_started);
-                info!(session_id = %snapshot.session_id, "session created");
+                info!("session created");
                 let ticket = inner
                     .hub
                     .attach(&snapshot.session_id, watcher.clone())
@@ -148,11 +151,12 @@ impl Sessions {
     }
 
     /// `cancel_processing`: ends the session for everyone, wherever it runs.
+    #[instrument(skip_all, fields(session_id = id))]
     pub async fn cancel(&self, id: &str, access: &Access) -> Result<Event, RequestError> {
         let id = self.permitted(id, access).await?;
         match self.inner.store.cancel(&id).await? {
             Cancel::Cancelled(event) => {
-                Metrics::bump(&self.inner.metrics.sessions_cancelled);
+                self.inner.metrics.ended(Status::Cancelled);
                 self.inner.runner.stop(&id);
                 Ok(event)
             }
@@ -208,6 +212,7 @@ impl Sessions {
         Ok((video, claim))
     }
 
+    #[instrument(name = "join", skip_all, fields(session_id = %id, video = field::Empty))]
     async fn join_known(
         &self,
         id: &SessionId,
@@ -225,6 +230,13 @@ impl Sessions {
             }
         };
         Metrics::bump(&inner.metrics.sessions_resumed);
+        Span::current().record("video", view.snapshot.video_path.as_str());
+        debug!(
+            last_seq,
+            replay = view.replay.len(),
+            gap = view.gap,
+            "joined"
+        );
         let payload = replies::resume(&view.snapshot, view.gap);
         let ended = view.snapshot.status.is_terminal() && view.replay.is_empty();
         let watch = if ended {

@@ -1,6 +1,6 @@
 //! The session rules as plain HTTP needs them: claim without watching, look up, list.
 
-use tracing::info;
+use tracing::{Span, field, info, instrument};
 
 use super::{SessionId, Sessions, Snapshot};
 use crate::auth::Access;
@@ -20,6 +20,7 @@ pub enum Submitted {
 impl Sessions {
     /// The same claim as `start_processing`: run the video once, cluster-wide, or
     /// report the session that already has it.
+    #[instrument(skip_all, fields(video = video_path, session_id = field::Empty))]
     pub async fn submit(
         &self,
         video_path: &str,
@@ -28,10 +29,13 @@ impl Sessions {
     ) -> Result<Submitted, RequestError> {
         let inner = &self.inner;
         let (video, claim) = self.claim_request(video_path, force, access)?;
-        match inner.store.claim(&claim).await? {
+        let claimed = inner.store.claim(&claim).await?;
+        Metrics::bump(&inner.metrics.claims);
+        Span::current().record("session_id", claimed.snapshot().session_id.as_str());
+        match claimed {
             Claim::Created(lease, snapshot) => {
                 Metrics::bump(&inner.metrics.sessions_started);
-                info!(session_id = %snapshot.session_id, video = video.as_str(), "session created");
+                info!("session created");
                 inner.runner.spawn(lease, snapshot.clone(), video);
                 Ok(Submitted::Created(snapshot))
             }

@@ -11,6 +11,7 @@ mod health;
 mod helpers;
 mod http_api;
 mod installs;
+mod observability;
 mod outputs;
 mod paths;
 mod processors;

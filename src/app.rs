@@ -79,7 +79,7 @@ impl App {
         let lease_ttl = Duration::from_millis(config.lease_ttl_ms);
         let stop = CancellationToken::new();
 
-        let hub = Hub::new(feed, store.clone(), metrics.clone());
+        let hub = Hub::new(feed, store.clone(), metrics.clone(), config.slow_client);
         let runner = Runner::new(RunnerSettings {
             store: store.clone(),
             processor,
@@ -114,7 +114,7 @@ impl App {
             metrics: metrics.clone(),
         });
 
-        let queue_len = (config.retain_events as usize).clamp(256, 8192) + 64;
+        let queue_len = config.client_queue_len();
         let guard = Guard::new(&config);
         let dispatcher = Dispatcher {
             sessions: sessions.clone(),

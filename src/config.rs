@@ -58,6 +58,11 @@ pub struct Config {
     pub claims_per_minute: u32,
     /// Which Socket.IO implementation serves `/socket.io/`.
     pub transport: TransportKind,
+    /// Frames queued per client connection (and per event stream); 0: derived from
+    /// `retain_events`, so that a full replay fits.
+    pub client_queue: usize,
+    /// What happens to a client whose outgoing queue overflows.
+    pub slow_client: SlowClient,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
     pub log_format: LogFormat,
@@ -117,6 +122,18 @@ pub enum TransportKind {
     Lean,
 }
 
+/// What happens to a client that does not read fast enough for its outgoing queue.
+/// Either way it no longer holds back anyone else's delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlowClient {
+    /// Its queued progress of that session is dropped and one fresh `resume_session`
+    /// snapshot with `gap: true` takes its place; live events continue after it.
+    Resync,
+    /// Its connection is closed at the transport level; it reconnects and resumes.
+    Disconnect,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -157,6 +174,8 @@ impl Default for Config {
             max_connections_per_address: 1_000,
             claims_per_minute: 60,
             transport: TransportKind::Lean,
+            client_queue: 0,
+            slow_client: SlowClient::Resync,
             instance_id: None,
             log_format: LogFormat::Human,
         }
@@ -315,6 +334,15 @@ impl Config {
             path: "REPRISE_* environment".into(),
             source,
         })
+    }
+
+    /// Frames each client connection may have queued: `client_queue`, or by default
+    /// enough for a full replay (`retain_events`, 256 to 8192) and some replies.
+    pub fn client_queue_len(&self) -> usize {
+        match self.client_queue {
+            0 => (self.retain_events as usize).clamp(256, 8192) + 64,
+            len => len,
+        }
     }
 
     /// This instance's name: the setting, or `host-pid-random`.

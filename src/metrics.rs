@@ -69,6 +69,8 @@ counters! {
     events_published => "Session events this instance recorded and published.",
     events_delivered => "Events sent to local watchers, replays included.",
     events_replayed => "Missed events replayed to (re)joining watchers.",
+    slow_client_resyncs => "Overflowed client queues whose session progress gave way to a gap snapshot.",
+    slow_client_disconnects => "Client connections closed because their outgoing queue overflowed.",
     lease_renew_failures => "Lease renewals that failed or found the lease lost.",
     runs_fenced => "Runs stopped because their lease was superseded or ran out.",
     runs_handed_over => "Runs handed over to another instance on drain.",

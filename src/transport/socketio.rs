@@ -23,7 +23,12 @@ use super::api::ApiError;
 use super::dispatch::{Connection, Dispatcher};
 use crate::fanout::{Delivery, Frame, Watcher, WatcherId, next_watcher_id};
 
-/// A socketioxide socket as a session watcher.
+/// A socketioxide socket as a session watcher. Its queue (socketioxide's internal
+/// channel) cannot be edited and socketioxide offers no per-socket transport close, so
+/// it keeps the defaults of [`Watcher::shed`] and [`Watcher::close`]: a socket that
+/// overflows keeps what it has queued and gets its gap snapshot once there is room,
+/// under either slow-client policy; one that stays full is closed by socketioxide's
+/// own heartbeat, whose ping then cannot be queued.
 struct SocketWatcher {
     id: WatcherId,
     socket: SocketRef,

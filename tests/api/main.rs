@@ -20,5 +20,6 @@ mod redis_server;
 mod resume;
 mod sio_client;
 mod slots;
+mod slow_clients;
 mod stock_clients;
 mod store_conformance;

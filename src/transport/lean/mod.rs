@@ -10,7 +10,7 @@
 mod link;
 mod packet;
 mod polling;
-mod queue;
+pub(crate) mod queue;
 mod registry;
 mod socket;
 #[cfg(test)]

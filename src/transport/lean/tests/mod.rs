@@ -50,7 +50,12 @@ pub(super) async fn start(timing: Timing) -> Server {
     };
     let store = MemoryStore::new(retention, inbox);
     let metrics = Arc::new(Metrics::default());
-    let hub = Hub::new(store.clone(), store.clone(), metrics.clone());
+    let hub = Hub::new(
+        store.clone(),
+        store.clone(),
+        metrics.clone(),
+        crate::config::SlowClient::Resync,
+    );
     let lease_ttl = Duration::from_secs(3);
     let runner = Runner::new(RunnerSettings {
         store: store.clone(),

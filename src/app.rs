@@ -24,8 +24,9 @@ use crate::session::{
 };
 use crate::store::memory::MemoryStore;
 use crate::store::redis::{RedisFeed, RedisStore};
-use crate::store::{Feed, FeedMessage, Inbox, Retention, Store, StoreError};
+use crate::store::{Feed, FeedMessage, Inbox, Retention, Store, StoreError, wire};
 use crate::transport::dispatch::Dispatcher;
+use crate::transport::guard::Guard;
 use crate::transport::{self, SocketIoServer};
 
 mod state;
@@ -72,13 +73,13 @@ impl App {
         let outputs = open_folder("output root", &config.output_root)?;
         let (processor, in_use) = processor::choose(&config, std::env::var_os("PATH").as_deref());
         let (inbox, inbox_rx) = mpsc::unbounded_channel();
-        let (store, feed, store_kind) = backend(&config, inbox).await?;
         let metrics = Arc::new(Metrics::default());
+        let (store, feed, store_kind) = backend(&config, inbox, &metrics).await?;
         let instance = config.instance_name();
         let lease_ttl = Duration::from_millis(config.lease_ttl_ms);
         let stop = CancellationToken::new();
 
-        let hub = Hub::new(feed, store.clone(), metrics.clone());
+        let hub = Hub::new(feed, store.clone(), metrics.clone(), config.slow_client);
         let runner = Runner::new(RunnerSettings {
             store: store.clone(),
             processor,
@@ -101,7 +102,7 @@ impl App {
             },
             stop.clone(),
         );
-        spawn_inbox(inbox_rx, hub.clone(), takeover);
+        spawn_inbox(inbox_rx, hub.clone(), takeover, metrics.clone());
         spawn_store_watch(store.clone(), hub.clone(), lease_ttl, stop.clone());
         let sessions = Sessions::new(SessionsSettings {
             store: store.clone(),
@@ -113,11 +114,13 @@ impl App {
             metrics: metrics.clone(),
         });
 
-        let queue_len = (config.retain_events as usize).clamp(256, 8192) + 64;
+        let queue_len = config.client_queue_len();
+        let guard = Guard::new(&config);
         let dispatcher = Dispatcher {
             sessions: sessions.clone(),
             metrics: metrics.clone(),
             max_payload: config.max_payload_bytes,
+            guard: guard.clone(),
         };
         let state = AppState {
             sessions,
@@ -128,6 +131,7 @@ impl App {
             outputs,
             processor: in_use,
             media,
+            guard,
             http: HttpSettings {
                 max_body: config.max_payload_bytes,
                 keep_alive: Duration::from_millis(config.sse_keep_alive_ms.max(1)),
@@ -212,6 +216,7 @@ fn open_folder(what: &'static str, path: &Path) -> Result<MediaRoot, StartError>
 async fn backend(
     config: &Config,
     inbox: Inbox,
+    metrics: &Metrics,
 ) -> Result<(Arc<dyn Store>, Arc<dyn Feed>, &'static str), StoreError> {
     let retention = Retention {
         events: config.retain_events,
@@ -220,7 +225,8 @@ async fn backend(
     };
     Ok(match &config.redis_url {
         Some(url) => {
-            let store = RedisStore::connect(url, &config.redis_prefix, retention).await?;
+            let (prefix, round_trips) = (&config.redis_prefix, metrics.redis.clone());
+            let store = RedisStore::connect_observed(url, prefix, retention, round_trips).await?;
             let feed = RedisFeed::start(url, &config.redis_prefix, inbox)?;
             (Arc::new(store), Arc::new(feed), "redis")
         }
@@ -232,12 +238,24 @@ async fn backend(
     })
 }
 
-/// Routes what the feed delivers: session events to the hub, hand-overs to takeover.
-fn spawn_inbox(mut inbox: mpsc::UnboundedReceiver<FeedMessage>, hub: Hub, takeover: Takeover) {
+/// Routes what the feed delivers: session events to the hub (each observed once in
+/// the fan-out latency), hand-overs to takeover.
+fn spawn_inbox(
+    mut inbox: mpsc::UnboundedReceiver<FeedMessage>,
+    hub: Hub,
+    takeover: Takeover,
+    metrics: Arc<Metrics>,
+) {
     tokio::spawn(async move {
         while let Some(message) = inbox.recv().await {
             match message {
                 FeedMessage::HandedOver(id) => takeover.nudge(id),
+                FeedMessage::Event(id, event) => {
+                    if let Some(ts) = wire::ts_of(&event.json) {
+                        metrics.event_received(ts);
+                    }
+                    hub.dispatch(FeedMessage::Event(id, event));
+                }
                 other => hub.dispatch(other),
             }
         }

@@ -41,8 +41,28 @@ pub struct Config {
     pub max_payload_bytes: usize,
     /// How often an idle Server-Sent Events stream gets a keep-alive comment.
     pub sse_keep_alive_ms: u64,
+    /// Token keys as `<key id>:<secret>`; none turns authentication off.
+    pub auth_keys: Vec<String>,
+    /// Origins (`scheme://host[:port]`) whose pages may connect; none allows any.
+    pub allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client address.
+    pub trusted_proxies: Vec<String>,
+    /// Events a connection may send per second (twice that in a burst); 0 = no limit.
+    pub events_per_second: u32,
+    /// Sessions one connection may watch at once; 0 = no limit.
+    pub max_watched_sessions: usize,
+    /// Open connections (Socket.IO and event streams) per client address; 0 = no limit.
+    pub max_connections_per_address: usize,
+    /// Claims (`start_processing`, `POST /api/v1/sessions`) per token subject per
+    /// minute, on each instance; 0 = no limit.
+    pub claims_per_minute: u32,
     /// Which Socket.IO implementation serves `/socket.io/`.
     pub transport: TransportKind,
+    /// Frames queued per client connection (and per event stream); 0: derived from
+    /// `retain_events`, so that a full replay fits.
+    pub client_queue: usize,
+    /// What happens to a client whose outgoing queue overflows.
+    pub slow_client: SlowClient,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
     pub log_format: LogFormat,
@@ -71,6 +91,13 @@ impl ProcessorKind {
 const MAX_RENDITIONS: usize = 8;
 const MAX_HEIGHT: u32 = 4320;
 
+/// Whether `origin` is an origin as browsers send it: `scheme://host[:port]`.
+fn is_origin(origin: &str) -> bool {
+    origin.split_once("://").is_some_and(|(scheme, host)| {
+        matches!(scheme, "http" | "https") && !host.is_empty() && !host.contains('/')
+    })
+}
+
 /// The presets x264 knows, fastest first.
 const PRESETS: [&str; 10] = [
     "ultrafast",
@@ -93,6 +120,18 @@ pub enum TransportKind {
     Socketioxide,
     /// This crate's own websocket-first Engine.IO v4 / Socket.IO v5 layer.
     Lean,
+}
+
+/// What happens to a client that does not read fast enough for its outgoing queue.
+/// Either way it no longer holds back anyone else's delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlowClient {
+    /// Its queued progress of that session is dropped and one fresh `resume_session`
+    /// snapshot with `gap: true` takes its place; live events continue after it.
+    Resync,
+    /// Its connection is closed at the transport level; it reconnects and resumes.
+    Disconnect,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -127,7 +166,16 @@ impl Default for Config {
             ended_ttl_ms: 86_400_000,
             max_payload_bytes: 65_536,
             sse_keep_alive_ms: 15_000,
+            auth_keys: Vec::new(),
+            allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            events_per_second: 20,
+            max_watched_sessions: 16,
+            max_connections_per_address: 1_000,
+            claims_per_minute: 60,
             transport: TransportKind::Lean,
+            client_queue: 0,
+            slow_client: SlowClient::Resync,
             instance_id: None,
             log_format: LogFormat::Human,
         }
@@ -193,6 +241,22 @@ impl Config {
         {
             return invalid(&format!(
                 "REPRISE_RENDITIONS must be 1 to {MAX_RENDITIONS} heights, each 2 to {MAX_HEIGHT}"
+            ));
+        }
+        crate::auth::Authenticator::from_entries(&self.auth_keys)
+            .map_err(|reason| ConfigError::Invalid(format!("REPRISE_AUTH_KEYS: {reason}")))?;
+        if let Some(origin) = self.allowed_origins.iter().find(|o| !is_origin(o)) {
+            return invalid(&format!(
+                "REPRISE_ALLOWED_ORIGINS: {origin:?} is not scheme://host[:port]"
+            ));
+        }
+        if let Some(proxy) = self
+            .trusted_proxies
+            .iter()
+            .find(|p| p.parse::<std::net::IpAddr>().is_err())
+        {
+            return invalid(&format!(
+                "REPRISE_TRUSTED_PROXIES: {proxy:?} is not an IP address"
             ));
         }
         if !PRESETS.contains(&self.ffmpeg_preset.as_str()) {
@@ -270,6 +334,15 @@ impl Config {
             path: "REPRISE_* environment".into(),
             source,
         })
+    }
+
+    /// Frames each client connection may have queued: `client_queue`, or by default
+    /// enough for a full replay (`retain_events`, 256 to 8192) and some replies.
+    pub fn client_queue_len(&self) -> usize {
+        match self.client_queue {
+            0 => (self.retain_events as usize).clamp(256, 8192) + 64,
+            len => len,
+        }
     }
 
     /// This instance's name: the setting, or `host-pid-random`.

@@ -1,5 +1,6 @@
 //! Why a client request was refused, mapped once to the protocol's error codes.
 
+use crate::auth::AuthError;
 use crate::media::PathError;
 use crate::session::Snapshot;
 use crate::store::StoreError;
@@ -18,6 +19,14 @@ pub enum RequestError {
     AlreadyEnded(Box<Snapshot>),
     #[error("temporarily unavailable: {0}")]
     Unavailable(#[from] StoreError),
+    #[error("unauthorized: {0}")]
+    Unauthorized(AuthError),
+    #[error("forbidden: the token does not cover this video")]
+    Forbidden,
+    #[error("rate limited: {0}")]
+    RateLimited(&'static str),
+    #[error("too many sessions: a connection may watch at most {0}")]
+    TooManySessions(usize),
 }
 
 impl RequestError {
@@ -29,6 +38,10 @@ impl RequestError {
             RequestError::Path(PathError::NotFound) => "not_found",
             RequestError::UnknownSession => "unknown_session",
             RequestError::Unavailable(_) => "unavailable",
+            RequestError::Unauthorized(_) => "unauthorized",
+            RequestError::Forbidden => "forbidden",
+            RequestError::RateLimited(_) => "rate_limited",
+            RequestError::TooManySessions(_) => "too_many_sessions",
         }
     }
 

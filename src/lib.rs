@@ -9,11 +9,13 @@
 //! - [`session`]: the claim/resume/replay rules and the runner that owns runs.
 //! - [`fanout`]: delivery of replayed and live events to this instance's watchers.
 //! - [`processor`]: the work itself (simulated, ffmpeg, command).
-//! - [`transport`]: Socket.IO and HTTP.
+//! - [`transport`]: Socket.IO and HTTP; [`auth`]: tokens and what they grant.
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod fanout;
+pub mod limits;
 pub mod media;
 pub mod metrics;
 pub mod processor;

@@ -1,6 +1,10 @@
 //! Logging: human-readable or JSON lines, filtered by `RUST_LOG` (default `info`).
+//! Runs, claims, joins and takeovers log inside spans that carry `session_id` and
+//! `video`; JSON lines hold them under `span` (the innermost) and `spans`.
 
+use tracing::Dispatch;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::config::LogFormat;
@@ -13,15 +17,24 @@ where
 {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let _ = dispatch(format, filter, sink).try_init();
+}
+
+/// The subscriber that [`init`] installs, for a scope of its own too
+/// (`tracing::dispatcher::set_default`, as a test that reads the lines does).
+pub fn dispatch<W>(format: LogFormat, filter: EnvFilter, sink: W) -> Dispatch
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     let builder = fmt().with_env_filter(filter).with_writer(sink);
-    let _ = match format {
+    match format {
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .try_init(),
-        LogFormat::Human => builder.try_init(),
-    };
+            .into(),
+        LogFormat::Human => builder.into(),
+    }
 }
 
 /// Logs a run of failures of one thing once when it starts and once when it ends,

@@ -1,7 +1,7 @@
 // The browser client: pick a video, start it, follow its progress, and resume where
 // this tab left off after a dropped connection, a hidden tab or a reload.
 import { SocketIo } from "./sio.js";
-import { bytes, loadVideos, showReadiness } from "./catalog.js";
+import { TOKEN, bytes, loadVideos, showReadiness } from "./catalog.js";
 
 const $ = (id) => document.getElementById(id);
 const KEYS = {
@@ -32,6 +32,7 @@ const socket = new SocketIo(`${scheme}://${location.host}/socket.io/?EIO=4&trans
   state: showConnection,
   connect: rejoin,
   event: onEvent,
+  auth: TOKEN ? { token: TOKEN } : null,
 });
 
 /** On every (re)connection: resend an unanswered start, or rejoin where this tab was. */
@@ -160,7 +161,8 @@ function showOutputs(result) {
   list.replaceChildren();
   for (const output of result?.outputs ?? []) {
     const link = document.createElement("a");
-    link.href = "/outputs/" + output.path.split("/").map(encodeURIComponent).join("/");
+    const query = TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : "";
+    link.href = "/outputs/" + output.path.split("/").map(encodeURIComponent).join("/") + query;
     link.textContent = output.path.split("/").pop();
     const item = document.createElement("li");
     const height = output.height ? ` ${output.height}p` : "";

@@ -1,6 +1,23 @@
 // What the page asks over plain HTTP: the server's readiness and the list of videos.
 
 const PAGE_SIZE = 50;
+const TOKEN_KEY = "reprise.token";
+
+/**
+ * The access token, when the server wants one: given as `#token=...` in the page's
+ * address (a fragment never reaches a server's logs), then kept for the tab.
+ */
+export const TOKEN = (() => {
+  const given = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (given) {
+    sessionStorage.setItem(TOKEN_KEY, given);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+})();
+
+/** Headers that carry the token, if there is one. */
+export const AUTH_HEADERS = TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {};
 
 /** Shows `/readyz`'s warning (ffmpeg missing, say) or an unready store in `banner`. */
 export async function showReadiness(banner) {
@@ -23,7 +40,7 @@ export function loadVideos(select, note, more) {
     const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (cursor) query.set("cursor", cursor);
     try {
-      const response = await fetch(`/api/v1/videos?${query}`);
+      const response = await fetch(`/api/v1/videos?${query}`, { headers: AUTH_HEADERS });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const page = await response.json();
       for (const item of page.items ?? []) {

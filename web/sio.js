@@ -13,7 +13,8 @@ export class SocketIo {
   /**
    * `handlers.state(name)` hears "connecting", "connected", "reconnecting" or
    * "offline"; `handlers.connect()` runs on each (re)connection of the namespace;
-   * `handlers.event(name, data)` gets every event.
+   * `handlers.event(name, data)` gets every event; `handlers.auth`, when set, is
+   * the namespace connect payload (`{token}`).
    */
   constructor(url, handlers) {
     this.url = url;
@@ -67,7 +68,7 @@ export class SocketIo {
       case "0": {
         const open = parse(text.slice(1));
         if (open) this.silenceMs = open.pingInterval + open.pingTimeout;
-        this.ws.send("40");
+        this.ws.send(this.handlers.auth ? "40" + JSON.stringify(this.handlers.auth) : "40");
         break;
       }
       case "1":

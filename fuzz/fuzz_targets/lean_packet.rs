@@ -46,9 +46,19 @@ fn socket(text: &str) {
         return;
     };
     match packet {
-        SocketPacket::Connect { namespace }
-        | SocketPacket::Disconnect { namespace }
-        | SocketPacket::Ack { namespace } => assert_namespace(namespace),
+        SocketPacket::Connect { namespace, auth } => {
+            assert_namespace(namespace);
+            assert!(text.ends_with(auth));
+            // As socket.rs takes the token from the connect payload.
+            let auth = serde_json::from_str::<Value>(auth).ok();
+            let _ = auth
+                .as_ref()
+                .and_then(|a| a.get("token"))
+                .and_then(Value::as_str);
+        }
+        SocketPacket::Disconnect { namespace } | SocketPacket::Ack { namespace } => {
+            assert_namespace(namespace)
+        }
         SocketPacket::Event {
             namespace,
             ack,

@@ -10,6 +10,7 @@ use crate::metrics::Metrics;
 use crate::processor::InUse;
 use crate::session::Sessions;
 use crate::store::Store;
+use crate::transport::guard::Guard;
 
 /// What HTTP handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub processor: InUse,
     /// The folder video paths are relative to, listed by `/api/v1/videos`.
     pub media: MediaRoot,
+    /// Tokens, origins and limits.
+    pub guard: Guard,
     pub http: HttpSettings,
 }
 

@@ -103,3 +103,31 @@ fn a_rendition_ladder_takes_commas_or_spaces_and_refuses_words() {
         .unwrap_err();
     assert!(error.to_string().contains("REPRISE_RENDITIONS"), "{error}");
 }
+
+#[test]
+fn slow_client_policy_and_queue_length_come_from_the_environment() {
+    let config = Config::default()
+        .with_env(env(&[
+            ("REPRISE_SLOW_CLIENT", "disconnect"),
+            ("REPRISE_CLIENT_QUEUE", "32"),
+        ]))
+        .unwrap();
+    assert_eq!(config.slow_client, SlowClient::Disconnect);
+    assert_eq!(config.client_queue_len(), 32);
+    assert_eq!(Config::default().slow_client, SlowClient::Resync);
+    assert_eq!(
+        Config::default().client_queue_len(),
+        1_064,
+        "retain_events + 64"
+    );
+    let few = Config {
+        retain_events: 10,
+        ..Config::default()
+    };
+    assert_eq!(few.client_queue_len(), 256 + 64);
+    assert!(
+        Config::default()
+            .with_env(env(&[("REPRISE_SLOW_CLIENT", "wait")]))
+            .is_err()
+    );
+}

@@ -1,48 +1,52 @@
 //! The local watcher registry. Each watcher has a `delivered` seq; an event reaches it
 //! only if it is the next one, so replay and live delivery meet without gap or
 //! duplicate. While a watcher is being (re)synced from the store its live events are
-//! buffered; any hole, full queue or feed outage sends it back through a resync.
+//! buffered; any hole or feed outage sends it back through a resync, and a full queue
+//! through the slow-client policy ([`super::slow`]).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tracing::debug;
-
-use super::replay::{CatchUp, catch_up};
+use super::resync::Catch;
+use super::room::{Room, Rooms, slot_mut};
 use super::slot::{Slot, Step, deliver};
-use super::{Frame, Watcher, WatcherId};
+use super::{Delivery, Frame, Watcher, WatcherId};
+use crate::config::SlowClient;
 use crate::metrics::Metrics;
 use crate::session::{Event, SessionId};
 use crate::store::{Feed, FeedMessage, Store, StoreError};
 
-/// How long a watcher whose queue was full gets before it is resynced.
-const LAGGING_PAUSE: Duration = Duration::from_millis(100);
-
 /// Who watches which session on this instance. Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    rooms: Mutex<HashMap<SessionId, HashMap<WatcherId, Slot>>>,
+pub(super) struct Inner {
+    pub(super) rooms: Mutex<Rooms>,
     feed: Arc<dyn Feed>,
-    store: Arc<dyn Store>,
-    metrics: Arc<Metrics>,
+    pub(super) store: Arc<dyn Store>,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) slow: SlowClient,
 }
 
 /// Proof of an attach, to be handed back to [`Hub::go_live`].
 #[derive(Clone, Copy, Debug)]
-pub struct Ticket(u64);
+pub struct Ticket(pub(super) u64);
 
 impl Hub {
-    pub fn new(feed: Arc<dyn Feed>, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        feed: Arc<dyn Feed>,
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+        slow: SlowClient,
+    ) -> Self {
         let inner = Inner {
             rooms: Mutex::default(),
             feed,
             store,
             metrics,
+            slow,
         };
         Self {
             inner: Arc::new(inner),
@@ -66,8 +70,10 @@ impl Hub {
                 buffer: Some(Vec::new()),
                 resync_again: false,
                 generation,
+                stalls: 0,
             };
-            rooms.entry(id.clone()).or_default().insert(wid, slot);
+            let room = rooms.entry(id.clone()).or_insert_with(Room::new);
+            room.slots.insert(wid, slot);
             self.inner.feed.subscribe(id)
         };
         if let Err(error) = active.await {
@@ -79,6 +85,8 @@ impl Hub {
 
     /// Ends the hold: sends `lead` (a `resume_session` payload) if given, then the
     /// `replay`, then the held live events, each once and in order after `delivered`.
+    /// A lead that does not fit is an overflow: the watcher gets another one later. A
+    /// replay longer than the watcher's queue goes on from the store as it reads.
     pub fn go_live(
         &self,
         id: &SessionId,
@@ -89,26 +97,42 @@ impl Hub {
         replay: Vec<Event>,
     ) {
         let mut rooms = self.inner.rooms.lock().expect("hub lock");
-        let Some(slot) = rooms.get_mut(id).and_then(|room| room.get_mut(&wid)) else {
+        let Some(room) = rooms.get_mut(id) else {
+            return;
+        };
+        let tag = room.tag;
+        let Some(slot) = room.slots.get_mut(&wid) else {
             return;
         };
         if slot.generation != ticket.0 {
             return;
         }
         if let Some(lead) = lead {
-            slot.watcher.send(&Frame::new("resume_session", lead));
+            match slot
+                .watcher
+                .send(&Frame::new("resume_session", lead).tagged(tag))
+            {
+                Delivery::Sent => slot.stalls = 0,
+                Delivery::Full => return self.overflowed(&mut rooms, id, wid),
+                Delivery::Gone => return self.remove(&mut rooms, id, wid),
+            }
         }
         slot.delivered = delivered;
         let held = slot.buffer.take().unwrap_or_default();
-        let replayed = replay.len() as u64;
+        let replayed = replay.len();
         let mut step = Step::Keep;
-        for event in replay.iter().chain(held.iter()) {
-            step = deliver(slot, event, &Frame::of(event), &self.inner.metrics);
+        let mut in_replay = false;
+        for (i, event) in replay.iter().chain(held.iter()).enumerate() {
+            step = deliver(slot, event, &Frame::of(event, tag), &self.inner.metrics);
             if !matches!(step, Step::Keep) {
+                in_replay = i < replayed;
                 break;
             }
         }
-        Metrics::add(&self.inner.metrics.events_replayed, replayed);
+        Metrics::add(&self.inner.metrics.events_replayed, replayed as u64);
+        if matches!(step, Step::Lagging) && in_replay && slot.delivered > delivered {
+            return self.pace_replay(slot, id, wid);
+        }
         if matches!(step, Step::Keep) && std::mem::take(&mut slot.resync_again) {
             step = Step::Resync;
         }
@@ -124,7 +148,10 @@ impl Hub {
     /// Sessions watched on this instance, and watchers in all.
     pub fn counts(&self) -> (usize, usize) {
         let rooms = self.inner.rooms.lock().expect("hub lock");
-        (rooms.len(), rooms.values().map(HashMap::len).sum())
+        (
+            rooms.len(),
+            rooms.values().map(|room| room.slots.len()).sum(),
+        )
     }
 
     /// Sends every watcher one frame about its session (`payload` is given the id);
@@ -133,7 +160,7 @@ impl Hub {
         let rooms = self.inner.rooms.lock().expect("hub lock");
         for (id, room) in rooms.iter() {
             let frame = Frame::new(event_name, payload(id));
-            for slot in room.values() {
+            for slot in room.slots.values() {
                 slot.watcher.send(&frame);
             }
         }
@@ -147,9 +174,9 @@ impl Hub {
                 let Some(room) = rooms.get_mut(&id) else {
                     return;
                 };
-                let frame = Frame::of(&event);
+                let frame = Frame::of(&event, room.tag);
                 let mut changes = Vec::new();
-                for (wid, slot) in room.iter_mut() {
+                for (wid, slot) in room.slots.iter_mut() {
                     if let Some(buffer) = &mut slot.buffer {
                         buffer.push(event.clone());
                         continue;
@@ -167,7 +194,7 @@ impl Hub {
             FeedMessage::Resync => {
                 let mut stale = Vec::new();
                 for (id, room) in rooms.iter_mut() {
-                    for (wid, slot) in room.iter_mut() {
+                    for (wid, slot) in room.slots.iter_mut() {
                         match slot.buffer {
                             Some(_) => slot.resync_again = true,
                             None => stale.push((id.clone(), *wid)),
@@ -181,82 +208,29 @@ impl Hub {
         }
     }
 
-    fn apply(
-        &self,
-        rooms: &mut HashMap<SessionId, HashMap<WatcherId, Slot>>,
-        id: &SessionId,
-        wid: WatcherId,
-        step: Step,
-    ) {
+    fn apply(&self, rooms: &mut Rooms, id: &SessionId, wid: WatcherId, step: Step) {
         match step {
             Step::Keep => {}
             Step::Remove => self.remove(rooms, id, wid),
-            Step::Resync | Step::Lagging => {
-                let Some(slot) = rooms.get_mut(id).and_then(|room| room.get_mut(&wid)) else {
+            Step::Lagging => self.overflowed(rooms, id, wid),
+            Step::Resync => {
+                let Some(slot) = slot_mut(rooms, id, wid) else {
                     return;
                 };
-                slot.buffer = Some(Vec::new());
-                let pause = match step {
-                    Step::Lagging => LAGGING_PAUSE,
-                    _ => Duration::ZERO,
-                };
-                let (hub, id, ticket, after) = (
-                    self.clone(),
-                    id.clone(),
-                    Ticket(slot.generation),
-                    slot.delivered,
-                );
-                tokio::spawn(async move {
-                    tokio::time::sleep(pause).await;
-                    hub.resync(id, wid, ticket, after).await
-                });
+                let from = Catch::After(slot.delivered);
+                self.hold_and_resync(slot, id, wid, from, Duration::ZERO);
             }
         }
     }
 
-    fn remove(
-        &self,
-        rooms: &mut HashMap<SessionId, HashMap<WatcherId, Slot>>,
-        id: &SessionId,
-        wid: WatcherId,
-    ) {
+    pub(super) fn remove(&self, rooms: &mut Rooms, id: &SessionId, wid: WatcherId) {
         let Some(room) = rooms.get_mut(id) else {
             return;
         };
-        room.remove(&wid);
-        if room.is_empty() {
+        room.slots.remove(&wid);
+        if room.slots.is_empty() {
             rooms.remove(id);
             self.inner.feed.unsubscribe(id);
-        }
-    }
-
-    /// Brings a watcher whose live events are held back up to date from the store.
-    async fn resync(&self, id: SessionId, wid: WatcherId, ticket: Ticket, after: u64) {
-        let mut backoff = Duration::from_millis(50);
-        loop {
-            match catch_up(self.inner.store.as_ref(), &id, after).await {
-                Ok(Some(CatchUp {
-                    delivered,
-                    lead,
-                    replay,
-                })) => {
-                    return self.go_live(&id, wid, ticket, delivered, lead, replay);
-                }
-                Ok(None) => return self.detach(&id, wid),
-                Err(error) => {
-                    debug!(%error, session_id = %id, "resync failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                    let rooms = self.inner.rooms.lock().expect("hub lock");
-                    let watched = rooms
-                        .get(&id)
-                        .and_then(|room| room.get(&wid))
-                        .is_some_and(|s| s.generation == ticket.0);
-                    if !watched {
-                        return;
-                    }
-                }
-            }
         }
     }
 }

@@ -1,10 +1,15 @@
 //! Live delivery to this instance's watchers: the [`Hub`] keeps who watches what,
-//! feeds them replayed and live events each exactly once, in seq order.
+//! feeds them replayed and live events each exactly once, in seq order. A watcher
+//! that stops reading holds back no one else: its overflow is handled per the
+//! [`SlowClient`](crate::config::SlowClient) policy, without waiting on it.
 
 mod frame;
 mod hub;
 mod replay;
+mod resync;
+mod room;
 mod slot;
+mod slow;
 
 pub use frame::Frame;
 pub use hub::{Hub, Ticket};
@@ -35,4 +40,18 @@ pub trait Watcher: Send + Sync + 'static {
 
     /// Queues one frame without waiting.
     fn send(&self, frame: &Frame) -> Delivery;
+
+    /// Drops the frames tagged `tag` (see [`Frame::tag`]) still queued for the client,
+    /// without waiting; true when that made room. A transport whose queue cannot be
+    /// edited keeps them and says false.
+    fn shed(&self, _tag: u64) -> bool {
+        false
+    }
+
+    /// Closes the client's connection at the transport level, without waiting and
+    /// dropping what is queued, so that it reconnects and resumes by itself; false
+    /// when the transport cannot.
+    fn close(&self) -> bool {
+        false
+    }
 }

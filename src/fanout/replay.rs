@@ -2,7 +2,7 @@
 
 use tracing::warn;
 
-use crate::session::{Event, SessionId, replies};
+use crate::session::{Event, SessionId, Snapshot, replies};
 use crate::store::{Store, StoreError};
 
 /// Events read per store round trip.
@@ -77,4 +77,37 @@ pub async fn catch_up(
             }))
         }
     }
+}
+
+/// A fresh `resume_session` gap snapshot for a watcher whose queued progress was
+/// dropped; `None` if the session is gone. The snapshot of an ended session stands
+/// one event before the end, and its terminal event (which carries the result, or the
+/// error) follows it.
+pub async fn fresh(store: &dyn Store, id: &SessionId) -> Result<Option<CatchUp>, StoreError> {
+    let Some(mut snapshot) = store.snapshot(id).await? else {
+        return Ok(None);
+    };
+    let mut replay = Vec::new();
+    if snapshot.status.is_terminal() && snapshot.seq >= 2 {
+        let page = store.events_after(id, snapshot.seq - 2, 2).await?;
+        if let [before, last] = page.events.as_slice()
+            && last.seq == snapshot.seq
+            && let Ok(state) = before.state()
+        {
+            snapshot = Snapshot {
+                seq: before.seq,
+                status: state.status,
+                progress: state.progress,
+                result: None,
+                error: None,
+                ..snapshot
+            };
+            replay.push(last.clone());
+        }
+    }
+    Ok(Some(CatchUp {
+        delivered: snapshot.seq,
+        lead: Some(replies::resume(&snapshot, true)),
+        replay,
+    }))
 }

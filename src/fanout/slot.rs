@@ -16,6 +16,8 @@ pub(super) struct Slot {
     pub resync_again: bool,
     /// Which attach this slot belongs to; stale syncs are ignored.
     pub generation: u64,
+    /// Overflows in a row since its last gap snapshot went out.
+    pub stalls: u32,
 }
 
 /// What to do with a watcher after handing it an event.
@@ -23,7 +25,7 @@ pub(super) enum Step {
     Keep,
     Remove,
     Resync,
-    /// Resync after a pause: the watcher's queue is full.
+    /// The watcher's queue is full: the slow-client policy decides.
     Lagging,
 }
 
@@ -89,6 +91,7 @@ mod tests {
             buffer: None,
             resync_again: false,
             generation: 0,
+            stalls: 0,
         };
         (slot, recorder)
     }
@@ -103,7 +106,7 @@ mod tests {
 
     fn deliver_event(slot: &mut Slot, seq: u64, kind: EventKind, metrics: &Metrics) -> Step {
         let event = event(seq, kind);
-        deliver(slot, &event, &Frame::of(&event), metrics)
+        deliver(slot, &event, &Frame::of(&event, 1), metrics)
     }
 
     #[test]

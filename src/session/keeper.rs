@@ -9,7 +9,7 @@ use tracing::{info, warn};
 
 use super::run::Ending;
 use super::runner::Shared;
-use super::{Failure, Status, Update, replies::now_ms};
+use super::{Failure, Update, replies::now_ms};
 use crate::metrics::Metrics;
 use crate::processor::ProcessError;
 use crate::store::{Lease, StoreError};
@@ -154,11 +154,7 @@ impl Keeper<'_> {
                 .await
             {
                 Ok(_) => {
-                    let counter = match update.status {
-                        Status::Complete => &metrics.sessions_completed,
-                        _ => &metrics.sessions_failed,
-                    };
-                    Metrics::bump(counter);
+                    metrics.ended(update.status);
                     Metrics::bump(&metrics.events_published);
                     return Ending::Finished;
                 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
+use tracing::{Instrument, warn};
 
 use super::keeper::Keeper;
 use super::runner::Shared;
@@ -44,6 +44,7 @@ pub(super) async fn run(
     video: VideoPath,
     cancel: CancellationToken,
 ) -> Ending {
+    let mut gauge = shared.settings.metrics.run_waiting();
     let ttl = shared.settings.lease_ttl;
     let mut renew = tokio::time::interval_at(Instant::now() + ttl / 3, ttl / 3);
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -70,6 +71,7 @@ pub(super) async fn run(
         }
     };
     keeper.queued = false;
+    gauge.processing();
     if snapshot.status == Status::Queued {
         let mut extra = Map::new();
         extra.insert("stage".into(), "starting".into());
@@ -98,7 +100,7 @@ pub(super) async fn run(
     let stop_work = CancellationToken::new();
     let mut work = tokio::spawn({
         let stop_work = stop_work.clone();
-        async move { processor.run(job, reports_tx, stop_work).await }
+        async move { processor.run(job, reports_tx, stop_work).await }.in_current_span()
     });
     let ending = loop {
         tokio::select! {

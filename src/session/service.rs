@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::{info, instrument};
+use tracing::{Span, debug, field, info, instrument};
 
 use super::resume::resume_view;
-use super::{Event, SessionId, VideoTag, replies, runner::Runner};
+use super::{Event, SessionId, Status, VideoTag, replies, runner::Runner};
+use crate::auth::Access;
 use crate::error::RequestError;
 use crate::fanout::{Hub, Watcher, WatcherId};
 use crate::media::{MediaRoot, VideoPath};
@@ -84,18 +85,22 @@ impl Sessions {
     }
 
     /// `start_processing`: run the video once, cluster-wide, or join its session.
-    #[instrument(skip_all, fields(video = %request.video_path))]
+    #[instrument(skip_all, fields(video = %request.video_path, session_id = field::Empty))]
     pub async fn start(
         &self,
         request: StartRequest,
         watcher: Arc<dyn Watcher>,
+        access: &Access,
     ) -> Result<Answer, RequestError> {
         let inner = &self.inner;
-        let (video, claim) = self.claim_request(&request.video_path, request.force)?;
-        match inner.store.claim(&claim).await? {
+        let (video, claim) = self.claim_request(&request.video_path, request.force, access)?;
+        let claimed = inner.store.claim(&claim).await?;
+        Metrics::bump(&inner.metrics.claims);
+        Span::current().record("session_id", claimed.snapshot().session_id.as_str());
+        match claimed {
             Claim::Created(lease, snapshot) => {
                 Metrics::bump(&inner.metrics.sessions_started);
-                info!(session_id = %snapshot.session_id, "session created");
+                info!("session created");
                 let ticket = inner
                     .hub
                     .attach(&snapshot.session_id, watcher.clone())
@@ -134,8 +139,9 @@ impl Sessions {
         id: &str,
         last_seq: Option<u64>,
         watcher: Arc<dyn Watcher>,
+        access: &Access,
     ) -> Result<Answer, RequestError> {
-        let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
+        let id = self.permitted(id, access).await?;
         self.join_known(&id, last_seq, watcher).await
     }
 
@@ -145,11 +151,12 @@ impl Sessions {
     }
 
     /// `cancel_processing`: ends the session for everyone, wherever it runs.
-    pub async fn cancel(&self, id: &str) -> Result<Event, RequestError> {
-        let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
+    #[instrument(skip_all, fields(session_id = id))]
+    pub async fn cancel(&self, id: &str, access: &Access) -> Result<Event, RequestError> {
+        let id = self.permitted(id, access).await?;
         match self.inner.store.cancel(&id).await? {
             Cancel::Cancelled(event) => {
-                Metrics::bump(&self.inner.metrics.sessions_cancelled);
+                self.inner.metrics.ended(Status::Cancelled);
                 self.inner.runner.stop(&id);
                 Ok(event)
             }
@@ -158,14 +165,42 @@ impl Sessions {
         }
     }
 
-    /// The video a client named, and the claim of it this instance makes.
+    /// The session a client named, if `access` covers its video. With authentication
+    /// off this reads nothing; with it on, one snapshot.
+    pub(super) async fn permitted(
+        &self,
+        id: &str,
+        access: &Access,
+    ) -> Result<SessionId, RequestError> {
+        access.authenticated()?;
+        let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
+        if !matches!(access, Access::Open) {
+            let snapshot = self.inner.store.snapshot(&id).await?;
+            access.check(&snapshot.ok_or(RequestError::UnknownSession)?.video_path)?;
+        }
+        Ok(id)
+    }
+
+    /// The video a client named, if `access` covers it, and the claim of it this
+    /// instance makes. A path the token does not cover is `forbidden` whether or not
+    /// it exists, so that a token tells nothing about videos outside its paths.
     pub(super) fn claim_request(
         &self,
         video_path: &str,
         force: bool,
+        access: &Access,
     ) -> Result<(VideoPath, ClaimRequest), RequestError> {
         let inner = &self.inner;
-        let video = VideoPath::parse(&inner.media, video_path)?;
+        access.authenticated()?;
+        let video = match VideoPath::parse(&inner.media, video_path) {
+            Ok(video) => video,
+            Err(error) => {
+                let named = video_path.trim_start_matches("./");
+                access.check(named)?;
+                return Err(error.into());
+            }
+        };
+        access.check(video.as_str())?;
         let claim = ClaimRequest {
             video_path: video.as_str().to_owned(),
             new_id: SessionId::generate(&VideoTag::of(video.as_str())),
@@ -177,6 +212,7 @@ impl Sessions {
         Ok((video, claim))
     }
 
+    #[instrument(name = "join", skip_all, fields(session_id = %id, video = field::Empty))]
     async fn join_known(
         &self,
         id: &SessionId,
@@ -194,6 +230,13 @@ impl Sessions {
             }
         };
         Metrics::bump(&inner.metrics.sessions_resumed);
+        Span::current().record("video", view.snapshot.video_path.as_str());
+        debug!(
+            last_seq,
+            replay = view.replay.len(),
+            gap = view.gap,
+            "joined"
+        );
         let payload = replies::resume(&view.snapshot, view.gap);
         let ended = view.snapshot.status.is_terminal() && view.replay.is_empty();
         let watch = if ended {

@@ -1,8 +1,9 @@
 //! The session rules as plain HTTP needs them: claim without watching, look up, list.
 
-use tracing::info;
+use tracing::{Span, field, info, instrument};
 
 use super::{SessionId, Sessions, Snapshot};
+use crate::auth::Access;
 use crate::error::RequestError;
 use crate::metrics::Metrics;
 use crate::store::{Claim, ListQuery, SessionPage};
@@ -19,13 +20,22 @@ pub enum Submitted {
 impl Sessions {
     /// The same claim as `start_processing`: run the video once, cluster-wide, or
     /// report the session that already has it.
-    pub async fn submit(&self, video_path: &str, force: bool) -> Result<Submitted, RequestError> {
+    #[instrument(skip_all, fields(video = video_path, session_id = field::Empty))]
+    pub async fn submit(
+        &self,
+        video_path: &str,
+        force: bool,
+        access: &Access,
+    ) -> Result<Submitted, RequestError> {
         let inner = &self.inner;
-        let (video, claim) = self.claim_request(video_path, force)?;
-        match inner.store.claim(&claim).await? {
+        let (video, claim) = self.claim_request(video_path, force, access)?;
+        let claimed = inner.store.claim(&claim).await?;
+        Metrics::bump(&inner.metrics.claims);
+        Span::current().record("session_id", claimed.snapshot().session_id.as_str());
+        match claimed {
             Claim::Created(lease, snapshot) => {
                 Metrics::bump(&inner.metrics.sessions_started);
-                info!(session_id = %snapshot.session_id, video = video.as_str(), "session created");
+                info!("session created");
                 inner.runner.spawn(lease, snapshot.clone(), video);
                 Ok(Submitted::Created(snapshot))
             }
@@ -37,18 +47,30 @@ impl Sessions {
         }
     }
 
-    /// The session as it stands.
-    pub async fn snapshot(&self, id: &str) -> Result<Snapshot, RequestError> {
+    /// The session as it stands, if `access` covers its video.
+    pub async fn snapshot(&self, id: &str, access: &Access) -> Result<Snapshot, RequestError> {
+        access.authenticated()?;
         let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
-        self.inner
+        let snapshot = self
+            .inner
             .store
             .snapshot(&id)
             .await?
-            .ok_or(RequestError::UnknownSession)
+            .ok_or(RequestError::UnknownSession)?;
+        access.check(&snapshot.video_path)?;
+        Ok(snapshot)
     }
 
-    /// A page of sessions, newest first.
-    pub async fn list(&self, query: &ListQuery) -> Result<SessionPage, RequestError> {
-        Ok(self.inner.store.list_sessions(query).await?)
+    /// A page of sessions, newest first, without those whose video `access` does not
+    /// cover (so a page may hold fewer than the limit).
+    pub async fn list(
+        &self,
+        query: &ListQuery,
+        access: &Access,
+    ) -> Result<SessionPage, RequestError> {
+        access.authenticated()?;
+        let mut page = self.inner.store.list_sessions(query).await?;
+        page.sessions.retain(|s| access.sees(&s.video_path));
+        Ok(page)
     }
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{Instrument, Span, field, info, info_span, instrument, warn};
 
-use super::{Failure, Runner, SessionId, Snapshot, Update};
+use super::{Failure, Runner, SessionId, Snapshot, Status, Update};
 use crate::media::{MediaRoot, VideoPath};
 use crate::metrics::Metrics;
 use crate::store::{Lease, Store, TakeOver};
@@ -83,8 +83,17 @@ impl TakeoverSettings {
         for _ in 0..self.runner.free_slots() {
             match self.store.take_queued(&self.instance, ttl_ms).await {
                 Ok(Some((lease, snapshot))) => {
-                    info!(session_id = %lease.session_id, "took a queued session");
-                    self.start(lease, snapshot).await;
+                    let span = info_span!(
+                        "take_queued",
+                        session_id = %lease.session_id,
+                        video = %snapshot.video_path,
+                    );
+                    async {
+                        info!("took a queued session");
+                        self.start(lease, snapshot).await;
+                    }
+                    .instrument(span)
+                    .await;
                 }
                 Ok(None) => return,
                 Err(error) => return outage.failed("taking a queued session", &error),
@@ -92,6 +101,7 @@ impl TakeoverSettings {
         }
     }
 
+    #[instrument(skip_all, fields(session_id = %id, video = field::Empty))]
     async fn try_take(&self, id: &SessionId, outage: &mut Outage) {
         if self.runner.is_full() {
             return;
@@ -104,12 +114,21 @@ impl TakeoverSettings {
         {
             Ok(TakeOver::Taken(lease, snapshot)) => {
                 Metrics::bump(&self.metrics.sessions_taken_over);
-                info!(session_id = %id, progress = snapshot.progress, seq = snapshot.seq, "took the session over");
+                Span::current().record("video", snapshot.video_path.as_str());
+                info!(
+                    progress = snapshot.progress,
+                    seq = snapshot.seq,
+                    "took the session over"
+                );
                 self.start(lease, *snapshot).await;
             }
             Ok(TakeOver::GaveUp(_)) => {
                 Metrics::bump(&self.metrics.takeover_gave_up);
-                warn!(session_id = %id, max = self.max_takeovers, "session kept losing its owner; it failed");
+                self.metrics.ended(Status::Failed);
+                warn!(
+                    max = self.max_takeovers,
+                    "session kept losing its owner; it failed"
+                );
             }
             Ok(TakeOver::NotNeeded) => {}
             Err(error) => outage.failed("taking a session over", &error),
@@ -119,17 +138,17 @@ impl TakeoverSettings {
     /// Runs a session this instance now holds the lease of; one whose video cannot be
     /// read here fails.
     async fn start(&self, lease: Lease, snapshot: Snapshot) {
-        let id = &lease.session_id;
         match VideoPath::parse(&self.media, &snapshot.video_path) {
             Ok(video) => self.runner.spawn(lease, snapshot, video),
             Err(error) => {
-                warn!(session_id = %id, %error, "the video is not available here; failing the session");
+                warn!(%error, "the video is not available here; failing the session");
                 let failure = Failure {
                     code: "processing_failed".into(),
                     message: format!("the video can no longer be read: {error}"),
                 };
-                if let Err(error) = self.store.append(&lease, &Update::failed(failure)).await {
-                    warn!(session_id = %id, %error, "could not record the failure");
+                match self.store.append(&lease, &Update::failed(failure)).await {
+                    Ok(_) => self.metrics.ended(Status::Failed),
+                    Err(error) => warn!(%error, "could not record the failure"),
                 }
             }
         }

@@ -63,6 +63,17 @@ pub enum Claim {
     Finished(Snapshot),
 }
 
+impl Claim {
+    /// The session the claim found or made.
+    pub fn snapshot(&self) -> &Snapshot {
+        match self {
+            Claim::Created(_, snapshot) | Claim::Running(snapshot) | Claim::Finished(snapshot) => {
+                snapshot
+            }
+        }
+    }
+}
+
 /// What a takeover attempt did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TakeOver {

@@ -54,6 +54,14 @@ pub fn event_json(seq: u64, progress: &str, ts_ms: u64, tail: &str) -> String {
     format!("{{\"seq\":{seq},\"progress\":{progress},\"ts\":{ts_ms},{tail}")
 }
 
+/// The `ts` of a payload in this layout, read without parsing the rest: it follows
+/// two numbers, so its key is the first `"ts":` in the text.
+pub fn ts_of(json: &str) -> Option<u64> {
+    let (_, rest) = json.split_once("\"ts\":")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    rest[..digits].parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +82,15 @@ mod tests {
         assert_eq!(json["video_path"], "dir/a \"b\".mp4");
         assert_eq!(json["status"], "processing");
         assert_eq!(json["stage"], "encode \"x\"");
+    }
+
+    #[test]
+    fn ts_is_read_from_the_payload() {
+        let id = SessionId::generate(&VideoTag::of("a.mp4"));
+        let tail = event_tail(&id, "\"ts\":1.mp4", Status::Processing, &Map::new());
+        let json = event_json(3, "4.5", 1_700_000_000_123, &tail);
+        assert_eq!(ts_of(&json), Some(1_700_000_000_123));
+        assert_eq!(ts_of("{\"seq\":1}"), None);
     }
 
     #[test]

@@ -4,16 +4,20 @@
 //! then calls [`Reply::sent`], so that replayed and live events follow the reply.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 use serde_json::Value;
 use tracing::{debug, warn};
 
+use super::guard::Guard;
 use super::requests::Inbound;
+use crate::auth::Access;
 use crate::error::RequestError;
 use crate::fanout::Watcher;
+use crate::limits::{AddressSlot, TokenBucket};
 use crate::metrics::Metrics;
-use crate::session::{PendingWatch, SessionId, Sessions, replies};
+use crate::session::{Answer, PendingWatch, SessionId, Sessions, replies};
 
 /// What the transports share. Cheap to clone.
 #[derive(Clone)]
@@ -21,12 +25,18 @@ pub struct Dispatcher {
     pub sessions: Sessions,
     pub metrics: Arc<Metrics>,
     pub max_payload: usize,
+    pub guard: Guard,
 }
 
 /// One client connection as the session rules see it.
 pub struct Connection {
     pub watcher: Arc<dyn Watcher>,
     watching: Mutex<HashSet<SessionId>>,
+    /// What the token given when the client connected grants.
+    access: Mutex<Access>,
+    allowance: Mutex<Option<TokenBucket>>,
+    /// This connection's place among its address's; freed when the connection goes.
+    _slot: Option<AddressSlot>,
 }
 
 /// A reply to send: the event name and its JSON payload, then the watch to start.
@@ -52,18 +62,46 @@ impl Reply {
 }
 
 impl Connection {
-    pub fn new(watcher: Arc<dyn Watcher>) -> Self {
+    /// A connection of the client that holds `slot`, with the guard's limits, and no
+    /// access until [`Connection::authenticate`].
+    pub fn new(watcher: Arc<dyn Watcher>, guard: &Guard, slot: Option<AddressSlot>) -> Self {
         Self {
             watcher,
             watching: Mutex::default(),
+            access: Mutex::new(guard.access(None)),
+            allowance: Mutex::new(guard.bucket()),
+            _slot: slot,
         }
     }
 
-    fn watching(&self) -> std::sync::MutexGuard<'_, HashSet<SessionId>> {
-        self.watching
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Takes the Socket.IO connect payload's `token`, if any.
+    pub fn authenticate(&self, guard: &Guard, auth: Option<&Value>) {
+        let token = auth
+            .and_then(|auth| auth.get("token"))
+            .and_then(Value::as_str);
+        *lock(&self.access) = guard.access(token);
     }
+
+    fn access(&self) -> Access {
+        lock(&self.access).clone()
+    }
+
+    fn watching(&self) -> MutexGuard<'_, HashSet<SessionId>> {
+        lock(&self.watching)
+    }
+
+    /// Takes one event from the connection's allowance.
+    fn allowed(&self) -> bool {
+        lock(&self.allowance)
+            .as_mut()
+            .is_none_or(|bucket| bucket.take(Instant::now()))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Dispatcher {
@@ -74,29 +112,11 @@ impl Dispatcher {
         event: &str,
         payload: Value,
     ) -> Option<Reply> {
-        let outcome = match Inbound::decode(event, payload, self.max_payload) {
-            Ok(Inbound::Start(request)) => self
-                .sessions
-                .start(request, connection.watcher.clone())
-                .await
-                .map(Some),
-            Ok(Inbound::Join {
-                session_id,
-                last_seq,
-            }) => self
-                .sessions
-                .join(&session_id, last_seq, connection.watcher.clone())
-                .await
-                .map(Some),
-            Ok(Inbound::Leave { session_id }) => {
-                if let Some(id) = SessionId::parse(&session_id) {
-                    connection.watching().remove(&id);
-                    self.sessions.leave(&id, connection.watcher.id());
-                }
-                Ok(None)
-            }
-            Ok(Inbound::Cancel { session_id }) => self.cancel(connection, &session_id).await,
-            Err(error) => Err(error),
+        let outcome = if connection.allowed() {
+            let inbound = Inbound::decode(event, payload, self.max_payload);
+            self.apply(connection, inbound).await
+        } else {
+            Err(RequestError::RateLimited("too many events; slow down"))
         };
         match outcome {
             Ok(Some(answer)) => Some(Reply {
@@ -106,6 +126,57 @@ impl Dispatcher {
             }),
             Ok(None) => None,
             Err(error) => Some(self.refusal(event, &error)),
+        }
+    }
+
+    async fn apply(
+        &self,
+        connection: &Connection,
+        inbound: Result<Inbound, RequestError>,
+    ) -> Result<Option<Answer>, RequestError> {
+        let access = connection.access();
+        let watcher = connection.watcher.clone();
+        match inbound? {
+            Inbound::Start(request) => {
+                self.room_for(connection, None)?;
+                self.guard.claim(&access)?;
+                let answer = self.sessions.start(request, watcher, &access).await?;
+                Ok(Some(answer))
+            }
+            Inbound::Join {
+                session_id,
+                last_seq,
+            } => {
+                self.room_for(connection, SessionId::parse(&session_id).as_ref())?;
+                let answer = self
+                    .sessions
+                    .join(&session_id, last_seq, watcher, &access)
+                    .await?;
+                Ok(Some(answer))
+            }
+            Inbound::Leave { session_id } => {
+                if let Some(id) = SessionId::parse(&session_id) {
+                    connection.watching().remove(&id);
+                    self.sessions.leave(&id, connection.watcher.id());
+                }
+                Ok(None)
+            }
+            Inbound::Cancel { session_id } => self.cancel(connection, &session_id, &access).await,
+        }
+    }
+
+    /// Refuses a new watch when the connection watches as many sessions as it may.
+    fn room_for(
+        &self,
+        connection: &Connection,
+        id: Option<&SessionId>,
+    ) -> Result<(), RequestError> {
+        let max = self.guard.max_watched();
+        let watching = connection.watching();
+        if max == 0 || watching.len() < max || id.is_some_and(|id| watching.contains(id)) {
+            Ok(())
+        } else {
+            Err(RequestError::TooManySessions(max))
         }
     }
 
@@ -122,11 +193,12 @@ impl Dispatcher {
         &self,
         connection: &Connection,
         session_id: &str,
-    ) -> Result<Option<crate::session::Answer>, RequestError> {
-        let event = self.sessions.cancel(session_id).await?;
+        access: &Access,
+    ) -> Result<Option<Answer>, RequestError> {
+        let event = self.sessions.cancel(session_id, access).await?;
         let watching =
             SessionId::parse(session_id).is_some_and(|id| connection.watching().contains(&id));
-        Ok((!watching).then(|| crate::session::Answer {
+        Ok((!watching).then(|| Answer {
             name: event.kind.name(),
             payload: event.json.to_string(),
             watch: None,

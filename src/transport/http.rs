@@ -2,10 +2,11 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::outputs::output;
 use crate::app::AppState;
@@ -17,8 +18,24 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/outputs/{*path}", get(output))
-        .merge(super::api::routes(state.clone()))
+        .merge(super::api::routes(state.clone()).layer(cors(state.guard.origins())))
         .merge(super::page::routes())
+}
+
+/// Cross-origin reads of the API for the allowed origins only; with none configured,
+/// none (browsers then keep pages of other origins from reading the API).
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([header::LOCATION])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// Alive: the process serves requests.

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod dispatch;
+pub mod guard;
 pub mod http;
 pub mod lean;
 mod outputs;
@@ -11,7 +12,7 @@ mod page;
 pub mod requests;
 pub mod socketio;
 
-use axum::Router;
+use axum::{Router, middleware};
 use socketioxide::SocketIo;
 
 use crate::config::TransportKind;
@@ -44,8 +45,11 @@ pub fn serve_socket_io(
 ) -> (Router, SocketIoServer) {
     match kind {
         TransportKind::Socketioxide => {
+            let origins =
+                middleware::from_fn_with_state(dispatcher.clone(), socketio::check_origin);
             let (layer, io) = socketio::layer(dispatcher, queue_len);
-            (router.layer(layer), SocketIoServer::Socketioxide(io))
+            let router = router.layer(layer).layer(origins);
+            (router, SocketIoServer::Socketioxide(io))
         }
         TransportKind::Lean => {
             let (routes, server) = lean::router(dispatcher, queue_len);

@@ -11,15 +11,30 @@ use serde_json::json;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
+use super::api::ApiError;
 use crate::app::AppState;
+use crate::auth::Access;
+use crate::error::RequestError;
 use crate::media::{PathError, VideoPath};
 
-/// Serves one output file, or a 4xx `{code, message}`.
+/// Serves one output file, or a 4xx `{code, message}`. With authentication on, the
+/// token (`Authorization: Bearer`, or `?token=` for a page's `<video src>`) must
+/// cover the video of the session the file belongs to.
 pub async fn output(
     State(state): State<AppState>,
     Path(path): Path<String>,
     request: Request,
 ) -> Response {
+    let token = request.uri().query().and_then(|query| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("token="))
+    });
+    let access = state.guard.http_access(request.headers(), token);
+    if let Err(refused) = permitted(&state, &path, &access).await {
+        state.metrics.refused(refused.code());
+        return ApiError::from(refused).into_response();
+    }
     let file = match VideoPath::parse(&state.outputs, &path) {
         Ok(file) => file,
         Err(PathError::NotFound) => {
@@ -37,6 +52,15 @@ pub async fn output(
         "no-cache".parse().expect("valid header"),
     );
     response.map(Body::new)
+}
+
+/// Whether `access` covers the video of the session whose folder `path` is in.
+async fn permitted(state: &AppState, path: &str, access: &Access) -> Result<(), RequestError> {
+    if matches!(access, Access::Open) {
+        return Ok(());
+    }
+    let session = path.split('/').next().unwrap_or_default();
+    state.sessions.snapshot(session, access).await.map(drop)
 }
 
 fn refusal(status: StatusCode, code: &str, message: &str) -> Response {

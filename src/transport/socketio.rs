@@ -2,8 +2,13 @@
 //! [`Dispatcher`]; replies go out as the named event and, when the client asked for
 //! one, as the ack too.
 
-use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State as AxumState};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -14,10 +19,16 @@ use socketioxide::socket::DisconnectReason;
 use socketioxide::{SendError, SocketError, SocketIo};
 use tracing::{debug, warn};
 
+use super::api::ApiError;
 use super::dispatch::{Connection, Dispatcher};
 use crate::fanout::{Delivery, Frame, Watcher, WatcherId, next_watcher_id};
 
-/// A socketioxide socket as a session watcher.
+/// A socketioxide socket as a session watcher. Its queue (socketioxide's internal
+/// channel) cannot be edited and socketioxide offers no per-socket transport close, so
+/// it keeps the defaults of [`Watcher::shed`] and [`Watcher::close`]: a socket that
+/// overflows keeps what it has queued and gets its gap snapshot once there is room,
+/// under either slow-client policy; one that stays full is closed by socketioxide's
+/// own heartbeat, whose ping then cannot be queued.
 struct SocketWatcher {
     id: WatcherId,
     socket: SocketRef,
@@ -58,16 +69,61 @@ pub fn layer(dispatcher: Dispatcher, queue_len: usize) -> (SocketIoLayer, Socket
 /// Registers the socket's handlers. It runs as connect middleware, which socketioxide
 /// awaits before it acknowledges the connection: a connect handler runs only after
 /// the acknowledgement, so a client's first event could arrive before it.
-async fn prepare(socket: SocketRef) -> Result<(), Infallible> {
+/// Refuses a client address over its connection limit with a connect error (the
+/// origin was checked before the transport began, by [`check_origin`]); takes the
+/// auth payload's token.
+async fn prepare(
+    socket: SocketRef,
+    TryData(auth): TryData<Value>,
+    State(dispatcher): State<Dispatcher>,
+) -> Result<(), Refused> {
+    let (guard, parts) = (&dispatcher.guard, socket.req_parts());
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+    let slot = match peer.map(|peer| guard.admit(peer.0, &parts.headers)) {
+        Some(Err(error)) => {
+            dispatcher.metrics.refused(error.code());
+            return Err(Refused(error.to_string()));
+        }
+        Some(Ok(slot)) => slot,
+        None => None,
+    };
     let id = next_watcher_id();
     let watcher = Arc::new(SocketWatcher {
         id,
         socket: socket.clone(),
     });
-    socket.extensions.insert(Arc::new(Connection::new(watcher)));
+    let connection = Connection::new(watcher, guard, slot);
+    connection.authenticate(guard, auth.ok().as_ref());
+    socket.extensions.insert(Arc::new(connection));
     socket.on_fallback(on_event);
     socket.on_disconnect(on_disconnect);
     Ok(())
+}
+
+/// Refuses, before socketioxide sees it, a `/socket.io/` request from a page of an
+/// origin that is not allowed (cross-site WebSocket hijacking).
+pub async fn check_origin(
+    AxumState(dispatcher): AxumState<Dispatcher>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let engine_io = request.uri().path().starts_with("/socket.io");
+    if engine_io && !dispatcher.guard.origin_allowed(request.headers()) {
+        dispatcher.metrics.refused("forbidden");
+        let message = "this origin may not connect";
+        return ApiError::new(StatusCode::FORBIDDEN, "forbidden", message).into_response();
+    }
+    next.run(request).await
+}
+
+/// Why a connection was refused, as its connect error's message.
+#[derive(Debug)]
+struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 async fn connected(socket: SocketRef) {

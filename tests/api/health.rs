@@ -96,7 +96,10 @@ async fn metrics_count_sessions_and_events() {
     };
     assert_eq!(value("reprise_sessions_started_total"), 1);
     assert_eq!(value("reprise_claim_dedup_hits_total"), 1);
-    assert_eq!(value("reprise_sessions_completed_total"), 1);
+    assert_eq!(
+        value("reprise_sessions_ended_total{status=\"complete\"}"),
+        1
+    );
     assert_eq!(
         value("reprise_events_published_total"),
         5,

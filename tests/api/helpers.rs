@@ -63,6 +63,8 @@ pub fn test_config(media: &Path, redis: Option<&TestRedis>) -> Config {
         simulated_steps: 20,
         simulated_step_ms: 20,
         lease_ttl_ms: 3_000,
+        events_per_second: 0,
+        max_watched_sessions: 0,
         log_format: LogFormat::Human,
         transport: test_transport(),
         ..Config::default()

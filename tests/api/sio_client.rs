@@ -24,10 +24,28 @@ pub struct SioClient {
 impl SioClient {
     /// Connects to `/socket.io/` over websocket and joins the `/` namespace.
     pub async fn connect(port: u16) -> Self {
-        let url = format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket");
-        let (ws, _) = tokio_tungstenite::connect_async(url)
+        Self::connect_with(port, None, &[])
             .await
-            .expect("websocket connects");
+            .expect("websocket connects")
+    }
+
+    /// As [`SioClient::connect`], with `auth` as the namespace connect payload and
+    /// extra request headers; a refused upgrade or a `connect_error` is the error.
+    pub async fn connect_with(
+        port: u16,
+        auth: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Self, String> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket");
+        let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+        for (name, value) in headers {
+            let name: tokio_tungstenite::tungstenite::http::HeaderName = name.parse().unwrap();
+            request.headers_mut().insert(name, value.parse().unwrap());
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|e| e.to_string())?;
         let (mut sink, mut stream) = ws.split();
         let (out, mut out_rx) = mpsc::unbounded_channel::<Message>();
         let (events, inbox) = mpsc::unbounded_channel();
@@ -54,11 +72,20 @@ impl SioClient {
             }
             let _ = closed_tx.send(true);
         });
-        out.send(Message::text("40")).unwrap();
+        let connect = auth.map_or_else(|| "40".to_owned(), |auth| format!("40{auth}"));
+        out.send(Message::text(connect)).unwrap();
         let mut client = Self { out, inbox, closed };
         let connected = client.next().await;
-        assert_eq!(connected.name, "connect", "{connected:?}");
-        client
+        match connected.name.as_str() {
+            "connect" => Ok(client),
+            "connect_error" => Err(format!("connect_error: {}", connected.data["message"])),
+            _ => panic!("expected a connect reply, got {connected:?}"),
+        }
+    }
+
+    /// Closes the websocket (a close frame; the server ends the connection).
+    pub fn close(&self) {
+        let _ = self.out.send(Message::Close(None));
     }
 
     pub fn emit(&self, event: &str, data: Value) {

@@ -31,7 +31,8 @@ export async function launch(executable) {
       `--user-data-dir=${profile}`,
       "about:blank",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    // Its own process group, so that closing it ends its helper processes too.
+    { stdio: ["ignore", "ignore", "pipe"], detached: true },
   );
   let stderr = "";
   const endpoint = await new Promise((resolve, reject) => {
@@ -48,10 +49,16 @@ export async function launch(executable) {
     child.on("exit", (code) => reject(new Error(`chromium exited (${code}) before it listened:\n${stderr}`)));
   });
   const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
   const close = async () => {
     await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 3_000))]);
-    child.kill("SIGKILL");
-    rmSync(profile, { recursive: true, force: true });
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // The group has ended already.
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
   return { context: browser.contexts()[0], close };
 }

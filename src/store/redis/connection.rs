@@ -1,14 +1,16 @@
 //! The store's Redis connection: one multiplexed connection shared by every task, so
 //! that concurrent commands are pipelined on one socket and none waits for a pool
-//! check. A connection that breaks is dropped; the pool opens the next one.
+//! check. A connection that breaks is dropped; the pool opens the next one. Every
+//! call's round trip is observed under its [`RedisOp`].
 
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
 use redis::aio::MultiplexedConnection;
 use redis::{Cmd, ErrorKind, FromRedisValue, RedisError, Script, ScriptInvocation};
 
+use crate::metrics::{RedisOp, RedisRoundTrips};
 use crate::store::StoreError;
 
 /// How long to wait for a new connection.
@@ -17,11 +19,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub(super) struct Connection {
     pool: Pool,
     current: Mutex<Option<MultiplexedConnection>>,
+    round_trips: Arc<RedisRoundTrips>,
 }
 
 impl Connection {
-    /// A connection to `url`, opened on first use.
-    pub fn new(url: &str) -> Result<Self, StoreError> {
+    /// A connection to `url`, opened on first use, observing its calls in `round_trips`.
+    pub fn new(url: &str, round_trips: Arc<RedisRoundTrips>) -> Result<Self, StoreError> {
         let mut config = Config::from_url(url);
         config.pool = Some(PoolConfig {
             max_size: 2,
@@ -38,30 +41,39 @@ impl Connection {
         Ok(Self {
             pool,
             current: Mutex::default(),
+            round_trips,
         })
     }
 
     /// Sends one command and decodes its reply.
-    pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
+    pub async fn query<T: FromRedisValue>(&self, op: RedisOp, cmd: &Cmd) -> Result<T, StoreError> {
         let mut conn = self.get().await?;
+        let started = Instant::now();
         let reply = cmd.query_async(&mut conn).await;
+        self.round_trips.observe(op, started.elapsed());
         reply.map_err(|error| self.failed(error))
     }
 
     /// Runs a script (loading it first if Redis lacks it) and decodes its reply.
     pub async fn invoke<T: FromRedisValue>(
         &self,
+        op: RedisOp,
         call: &ScriptInvocation<'_>,
     ) -> Result<T, StoreError> {
         let mut conn = self.get().await?;
+        let started = Instant::now();
         let reply = call.invoke_async(&mut conn).await;
+        self.round_trips.observe(op, started.elapsed());
         reply.map_err(|error| self.failed(error))
     }
 
     /// Loads a script, so that later runs need not send its source.
     pub async fn load(&self, script: &Script) -> Result<(), StoreError> {
         let mut conn = self.get().await?;
+        let started = Instant::now();
         let loaded = script.load_async(&mut conn).await;
+        self.round_trips
+            .observe(RedisOp::LoadScript, started.elapsed());
         loaded.map(drop).map_err(|error| self.failed(error))
     }
 

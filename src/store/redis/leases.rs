@@ -6,6 +6,7 @@ use redis::Value;
 use super::reply::{self, Reply, corrupt};
 use super::scripts::{self, GiveUp};
 use super::{RedisStore, recorded};
+use crate::metrics::RedisOp;
 use crate::session::{EventKind, SessionId, Snapshot, Update};
 use crate::store::give_up_failure;
 use crate::store::wire::update_tail;
@@ -20,7 +21,8 @@ impl RedisStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let members = self.run(scripts::expired(&self.keys, limit)).await?;
+        let call = scripts::expired(&self.keys, limit);
+        let members = self.run(RedisOp::ExpiredLeases, call).await?;
         let mut expired = Vec::with_capacity(limit);
         for member in members.rest() {
             let member = reply::text(member)?;
@@ -54,7 +56,7 @@ impl RedisStore {
         };
         let limits = (lease_ttl_ms, max_takeovers);
         let call = scripts::take_over(&self.keys, id, owner, limits, give_up, self.retention);
-        let mut reply = self.run(call).await?;
+        let mut reply = self.run(RedisOp::TakeOver, call).await?;
         match reply.text()?.as_str() {
             "taken" => {
                 let (lease, snapshot) = taken(&mut reply, id)?;
@@ -68,13 +70,14 @@ impl RedisStore {
 
     /// See [`Store::hand_over`].
     pub(super) async fn hand(&self, lease: &Lease) -> Result<bool, StoreError> {
-        self.flag(scripts::hand_over(&self.keys, lease)).await
+        self.flag(RedisOp::HandOver, scripts::hand_over(&self.keys, lease))
+            .await
     }
 
     /// See [`Store::note_run`].
     pub(super) async fn note(&self, lease: &Lease, note: &str) -> Result<(), StoreError> {
         match self
-            .flag(scripts::note_run(&self.keys, lease, note))
+            .flag(RedisOp::NoteRun, scripts::note_run(&self.keys, lease, note))
             .await?
         {
             true => Ok(()),
@@ -92,7 +95,10 @@ impl RedisStore {
         for _ in 0..DEQUEUE_TRIES {
             let head: Vec<String> = self
                 .redis
-                .query(redis::cmd("ZRANGE").arg(self.keys.queue()).arg(0).arg(0))
+                .query(
+                    RedisOp::Queue,
+                    redis::cmd("ZRANGE").arg(self.keys.queue()).arg(0).arg(0),
+                )
                 .await?;
             let Some(member) = head.into_iter().next() else {
                 return Ok(None);
@@ -103,11 +109,11 @@ impl RedisStore {
                     .arg(self.keys.queue())
                     .arg(&member)
                     .clone();
-                self.redis.query::<i64>(&drop).await?;
+                self.redis.query::<i64>(RedisOp::Queue, &drop).await?;
                 continue;
             };
             let call = scripts::take_queued(&self.keys, &id, owner, lease_ttl_ms);
-            let mut reply = self.run(call).await?;
+            let mut reply = self.run(RedisOp::TakeQueued, call).await?;
             match reply.text()?.as_str() {
                 "taken" => return taken(&mut reply, &id).map(Some),
                 "gone" | "stale" => continue,
@@ -122,6 +128,7 @@ impl RedisStore {
         let lines: Value = self
             .redis
             .query(
+                RedisOp::RunLog,
                 redis::cmd("LRANGE")
                     .arg(self.keys.run_log(id))
                     .arg(0)
@@ -132,8 +139,12 @@ impl RedisStore {
     }
 
     /// Runs a script that answers 1 (done) or 0 (refused, nothing changed).
-    pub(super) async fn flag(&self, call: redis::ScriptInvocation<'_>) -> Result<bool, StoreError> {
-        let done: i64 = self.redis.invoke(&call).await?;
+    pub(super) async fn flag(
+        &self,
+        op: RedisOp,
+        call: redis::ScriptInvocation<'_>,
+    ) -> Result<bool, StoreError> {
+        let done: i64 = self.redis.invoke(op, &call).await?;
         Ok(done == 1)
     }
 }

@@ -3,6 +3,7 @@
 use super::RedisStore;
 use super::reply::{self, corrupt};
 use super::scripts;
+use crate::metrics::RedisOp;
 use crate::session::SessionId;
 use crate::store::{ListCursor, ListQuery, SessionPage, StoreError};
 
@@ -14,7 +15,7 @@ impl RedisStore {
     pub(super) async fn list(&self, query: &ListQuery) -> Result<SessionPage, StoreError> {
         let limit = query.limit.max(1);
         let call = scripts::list(&self.keys, query, limit, LOOK_AT_MOST.max(limit));
-        let mut reply = self.run(call).await?;
+        let mut reply = self.run(RedisOp::List, call).await?;
         let (score, id) = (reply.text()?, reply.text()?);
         let next = if id.is_empty() {
             None

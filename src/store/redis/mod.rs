@@ -17,6 +17,8 @@ mod reply;
 mod scripts;
 mod subscriber;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use redis::Value;
 use serde_json::Map;
@@ -31,6 +33,7 @@ use super::{
     Cancel, Claim, ClaimRequest, EventPage, Lease, ListQuery, Retention, SessionPage, Store,
     StoreError, TakeOver,
 };
+use crate::metrics::{RedisOp, RedisRoundTrips};
 use crate::session::{Event, EventKind, SessionId, Snapshot, Status, Update, VideoTag};
 
 /// Sessions, leases and event logs in Redis, shared by every instance.
@@ -48,8 +51,18 @@ impl RedisStore {
         prefix: &str,
         retention: Retention,
     ) -> Result<Self, StoreError> {
+        Self::connect_observed(url, prefix, retention, Arc::default()).await
+    }
+
+    /// [`RedisStore::connect`], observing every call's round trip in `round_trips`.
+    pub async fn connect_observed(
+        url: &str,
+        prefix: &str,
+        retention: Retention,
+        round_trips: Arc<RedisRoundTrips>,
+    ) -> Result<Self, StoreError> {
         let store = Self {
-            redis: Connection::new(url)?,
+            redis: Connection::new(url, round_trips)?,
             keys: Keys::new(prefix),
             retention,
         };
@@ -60,8 +73,12 @@ impl RedisStore {
     }
 
     /// Runs a script and returns its reply as an array.
-    async fn run(&self, call: redis::ScriptInvocation<'_>) -> Result<Reply, StoreError> {
-        Reply::new(self.redis.invoke(&call).await?)
+    async fn run(
+        &self,
+        op: RedisOp,
+        call: redis::ScriptInvocation<'_>,
+    ) -> Result<Reply, StoreError> {
+        Reply::new(self.redis.invoke(op, &call).await?)
     }
 }
 
@@ -88,7 +105,10 @@ impl Store for RedisStore {
         };
         let tail = event_tail(id, &request.video_path, status, &Map::new());
         let mut reply = self
-            .run(scripts::claim(&self.keys, request, status, &tail))
+            .run(
+                RedisOp::Claim,
+                scripts::claim(&self.keys, request, status, &tail),
+            )
             .await?;
         let outcome = reply.text()?;
         let token = reply.number()?;
@@ -107,7 +127,8 @@ impl Store for RedisStore {
     }
 
     async fn renew(&self, lease: &Lease, ttl_ms: u64) -> Result<bool, StoreError> {
-        self.flag(scripts::renew(&self.keys, lease, ttl_ms)).await
+        let call = scripts::renew(&self.keys, lease, ttl_ms);
+        self.flag(RedisOp::Renew, call).await
     }
 
     async fn append(&self, lease: &Lease, update: &Update) -> Result<Event, StoreError> {
@@ -117,7 +138,7 @@ impl Store for RedisStore {
         };
         let tail = update_tail(&lease.session_id, &lease.video_path, update);
         let call = scripts::append(&self.keys, lease, update, &progress, &tail, self.retention);
-        let mut reply = self.run(call).await?;
+        let mut reply = self.run(RedisOp::Append, call).await?;
         match reply.text()?.as_str() {
             "ok" => recorded(&mut reply, update.kind, &tail),
             "fenced" => Err(StoreError::Fenced),
@@ -136,9 +157,8 @@ impl Store for RedisStore {
             return Ok(Cancel::AlreadyEnded(snapshot));
         }
         let tail = event_tail(id, &snapshot.video_path, Status::Cancelled, &Map::new());
-        let mut reply = self
-            .run(scripts::cancel(&self.keys, id, &tail, self.retention))
-            .await?;
+        let call = scripts::cancel(&self.keys, id, &tail, self.retention);
+        let mut reply = self.run(RedisOp::Cancel, call).await?;
         match reply.text()?.as_str() {
             "cancelled" => recorded(&mut reply, EventKind::Cancelled, &tail).map(Cancel::Cancelled),
             "ended" => Ok(Cancel::AlreadyEnded(reply::snapshot(&reply.hash()?)?)),
@@ -150,7 +170,10 @@ impl Store for RedisStore {
     async fn snapshot(&self, id: &SessionId) -> Result<Option<Snapshot>, StoreError> {
         let value: Value = self
             .redis
-            .query(redis::cmd("HGETALL").arg(self.keys.session(id)))
+            .query(
+                RedisOp::Snapshot,
+                redis::cmd("HGETALL").arg(self.keys.session(id)),
+            )
             .await?;
         let hash = reply::hash(value)?;
         if hash.is_empty() {
@@ -165,9 +188,8 @@ impl Store for RedisStore {
         after: u64,
         limit: usize,
     ) -> Result<EventPage, StoreError> {
-        let mut reply = self
-            .run(scripts::read(&self.keys, id, after, limit))
-            .await?;
+        let call = scripts::read(&self.keys, id, after, limit);
+        let mut reply = self.run(RedisOp::Read, call).await?;
         let entries = Reply::new(reply.next()?)?.rest();
         let events = entries.map(reply::event).collect::<Result<_, _>>()?;
         let first_retained = reply.number()?;
@@ -181,7 +203,7 @@ impl Store for RedisStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.redis
-            .query::<String>(&redis::cmd("PING"))
+            .query::<String>(RedisOp::Ping, &redis::cmd("PING"))
             .await
             .map(drop)
     }

@@ -44,6 +44,10 @@ impl From<RequestError> for ApiError {
                 StatusCode::NOT_FOUND
             }
             RequestError::AlreadyEnded(_) => StatusCode::CONFLICT,
+            RequestError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            RequestError::Forbidden => StatusCode::FORBIDDEN,
+            RequestError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            RequestError::TooManySessions(_) => StatusCode::TOO_MANY_REQUESTS,
             RequestError::Unavailable(cause) => {
                 tracing::warn!(%cause, "request refused: store unavailable");
                 StatusCode::SERVICE_UNAVAILABLE

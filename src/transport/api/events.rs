@@ -3,27 +3,33 @@
 //! The stream opens with `resume_session` (the snapshot as of `Last-Event-ID` or
 //! `?last_seq=`, which work like `last_seq`), then every later event once, in order, each with `id:` its
 //! `seq`, and ends after the terminal event. The client is a hub watcher like any
-//! socket: a bounded queue, encoded once per event for every SSE client.
+//! socket: a bounded queue (the lean transport's), encoded once per event for every
+//! SSE client. A client whose queue overflows loses its queued progress to a fresh gap
+//! snapshot, or its stream ends (the slow-client policy), and its `EventSource`
+//! resumes with `Last-Event-ID`.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, Interval, interval_at};
 
 use super::ApiError;
 use crate::app::AppState;
-use crate::fanout::{Delivery, Frame, Watcher, WatcherId, next_watcher_id};
+use crate::fanout::{Delivery, Frame, Watcher, WatcherId};
+use crate::limits::AddressSlot;
 use crate::session::{EventKind, SessionId, Sessions};
+use crate::transport::lean::queue::{self, Outbox, Queue, Refused};
 
 pub async fn stream(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     id: Result<Path<String>, PathRejection>,
     params: Result<Query<Params>, QueryRejection>,
     headers: HeaderMap,
@@ -37,22 +43,25 @@ pub async fn stream(
         (None, Some(raw)) => Some(seq(raw, "last_seq")?),
         (None, None) => None,
     };
-    let (tx, rx) = mpsc::channel(state.http.queue_len);
-    let watcher = Arc::new(SseWatcher {
-        id: next_watcher_id(),
-        tx,
-    });
-    let answer = state.sessions.join(&id, last_seq, watcher.clone()).await?;
+    let access = state.guard.http_access(&headers, params.token.as_deref());
+    let slot = state.guard.admit(peer, &headers)?;
+    let (queue, outbox) = queue::queue(state.http.queue_len);
+    let watcher = Arc::new(SseWatcher(queue));
+    let answer = state
+        .sessions
+        .join(&id, last_seq, watcher.clone(), &access)
+        .await?;
     let first = Bytes::from(sse_text(answer.name, &answer.payload));
     let (live, leaving) = match answer.watch {
         Some(watch) => {
             let leaving = Leaving {
                 sessions: state.sessions.clone(),
                 id: watch.session_id().clone(),
-                watcher: watcher.id,
+                watcher: watcher.0.id(),
+                _slot: slot,
             };
             watch.start();
-            (Some(rx), Some(leaving))
+            (Some(outbox), Some(leaving))
         }
         None => (None, None),
     };
@@ -79,20 +88,21 @@ pub fn parse_seq(raw: &str) -> Option<u64> {
 #[derive(serde::Deserialize)]
 pub struct Params {
     last_seq: Option<String>,
+    /// The token, for a browser's `EventSource`, which cannot set `Authorization`.
+    token: Option<String>,
 }
 
 /// What the watcher's queue holds: an encoded SSE event, and whether it ends the stream.
 #[derive(Clone)]
 struct SseEvent(Bytes, bool);
 
-struct SseWatcher {
-    id: WatcherId,
-    tx: mpsc::Sender<SseEvent>,
-}
+/// An event stream's queue as a session watcher. Once the hub lets go of it, the
+/// stream ends after what is queued.
+struct SseWatcher(Arc<Queue<SseEvent>>);
 
 impl Watcher for SseWatcher {
     fn id(&self) -> WatcherId {
-        self.id
+        self.0.id()
     }
 
     fn send(&self, frame: &Frame) -> Delivery {
@@ -100,11 +110,26 @@ impl Watcher for SseWatcher {
             let terminal = EventKind::from_name(name).is_some_and(EventKind::is_terminal);
             SseEvent(Bytes::from(sse_text(name, json)), terminal)
         });
-        match self.tx.try_send(event) {
+        match self.0.push_tagged(event, frame.tag()) {
             Ok(()) => Delivery::Sent,
-            Err(mpsc::error::TrySendError::Full(_)) => Delivery::Full,
-            Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
+            Err(Refused::Full) => Delivery::Full,
+            Err(Refused::Gone) => Delivery::Gone,
         }
+    }
+
+    fn shed(&self, tag: u64) -> bool {
+        self.0.shed(tag)
+    }
+
+    fn close(&self) -> bool {
+        self.0.cut();
+        true
+    }
+}
+
+impl Drop for SseWatcher {
+    fn drop(&mut self) {
+        self.0.shut();
     }
 }
 
@@ -113,6 +138,8 @@ struct Leaving {
     sessions: Sessions,
     id: SessionId,
     watcher: WatcherId,
+    /// The stream's place among its client address's connections.
+    _slot: Option<AddressSlot>,
 }
 
 impl Drop for Leaving {
@@ -122,27 +149,27 @@ impl Drop for Leaving {
 }
 
 struct Live {
-    rx: mpsc::Receiver<SseEvent>,
+    outbox: Outbox<SseEvent>,
     keep_alive: Interval,
     _leaving: Option<Leaving>,
 }
 
 /// The queued events, with a comment whenever the stream has been idle for
-/// `keep_alive`, until the terminal event.
+/// `keep_alive`, until the terminal event, or the end of the queue.
 fn live_events(
-    rx: Option<mpsc::Receiver<SseEvent>>,
+    outbox: Option<Outbox<SseEvent>>,
     leaving: Option<Leaving>,
     keep_alive: Duration,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
-    let state = rx.map(|rx| Live {
-        rx,
+    let state = outbox.map(|outbox| Live {
+        outbox,
         keep_alive: interval_at(Instant::now() + keep_alive, keep_alive),
         _leaving: leaving,
     });
     stream::unfold(state, |state| async move {
         let mut live = state?;
         tokio::select! {
-            event = live.rx.recv() => {
+            event = live.outbox.recv() => {
                 let SseEvent(bytes, terminal) = event?;
                 live.keep_alive.reset();
                 Some((Ok(bytes), (!terminal).then_some(live)))

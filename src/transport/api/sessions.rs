@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -28,8 +28,11 @@ struct CreateBody {
 /// `POST /api/v1/sessions`: 201 with a new session, 200 with the video's running or
 /// complete one.
 pub async fn create(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let access = state.guard.http_access(request.headers(), None);
     let body: CreateBody = json_body(request, state.http.max_body).await?;
-    let (status, snapshot) = match state.sessions.submit(&body.video_path, body.force).await? {
+    state.guard.claim(&access)?;
+    let submitted = state.sessions.submit(&body.video_path, body.force, &access);
+    let (status, snapshot) = match submitted.await? {
         Submitted::Created(snapshot) => (StatusCode::CREATED, snapshot),
         Submitted::Existing(snapshot) => (StatusCode::OK, snapshot),
     };
@@ -41,9 +44,11 @@ pub async fn create(State(state): State<AppState>, request: Request) -> Result<R
 pub async fn show(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
 ) -> Result<axum::Json<Snapshot>, ApiError> {
     let Path(id) = id?;
-    Ok(axum::Json(state.sessions.snapshot(&id).await?))
+    let access = state.guard.http_access(&headers, None);
+    Ok(axum::Json(state.sessions.snapshot(&id, &access).await?))
 }
 
 #[derive(Deserialize)]
@@ -57,8 +62,10 @@ pub struct ListParams {
 pub async fn list(
     State(state): State<AppState>,
     params: Result<Query<ListParams>, QueryRejection>,
+    headers: HeaderMap,
 ) -> Result<axum::Json<Value>, ApiError> {
     let Query(params) = params?;
+    let access = state.guard.http_access(&headers, None);
     let status = match params.status.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(Status::parse(raw).ok_or_else(|| {
@@ -80,7 +87,7 @@ pub async fn list(
         after,
         limit,
     };
-    let page = state.sessions.list(&query).await?;
+    let page = state.sessions.list(&query, &access).await?;
     Ok(axum::Json(json!({
         "items": page.sessions,
         "next_cursor": page.next.map(|cursor| cursor.encode()),
@@ -92,10 +99,12 @@ pub async fn list(
 pub async fn cancel(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
 ) -> Result<axum::Json<Snapshot>, ApiError> {
     let Path(id) = id?;
-    state.sessions.cancel(&id).await?;
-    Ok(axum::Json(state.sessions.snapshot(&id).await?))
+    let access = state.guard.http_access(&headers, None);
+    state.sessions.cancel(&id, &access).await?;
+    Ok(axum::Json(state.sessions.snapshot(&id, &access).await?))
 }
 
 /// The request's JSON body: `application/json`, at most `max` bytes, of type `T`.

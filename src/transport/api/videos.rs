@@ -2,6 +2,7 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -20,8 +21,11 @@ pub struct Params {
 pub async fn list(
     State(state): State<AppState>,
     params: Result<Query<Params>, QueryRejection>,
+    headers: HeaderMap,
 ) -> Result<axum::Json<Value>, ApiError> {
     let Query(params) = params?;
+    let access = state.guard.http_access(&headers, None);
+    access.authenticated()?;
     let limit = limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let media = state.media.clone();
     let after = params.cursor.filter(|cursor| !cursor.is_empty());
@@ -31,8 +35,13 @@ pub async fn list(
             let status = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
             ApiError::new(status, "unavailable", "the listing failed; retry shortly")
         })?;
+    let visible: Vec<_> = page
+        .videos
+        .iter()
+        .filter(|v| access.sees(&v.path))
+        .collect();
     Ok(axum::Json(json!({
-        "items": page.videos,
+        "items": visible,
         "next_cursor": page.next,
     })))
 }

@@ -27,7 +27,8 @@ enum End {
     /// The server drains: the client gets a close frame and reconnects.
     Drained,
     /// The client left, broke the protocol, stopped answering pings, or stopped
-    /// reading (its frames back up until the ping goes unanswered).
+    /// reading (its frames back up until the ping goes unanswered, or its queue
+    /// overflows and the slow-client policy cuts it).
     Over,
 }
 
@@ -89,6 +90,9 @@ impl Link {
     ) -> Poll<End> {
         if closing.poll(cx).is_ready() {
             return Poll::Ready(End::Drained);
+        }
+        if self.outbox.poll_cut(cx).is_ready() {
+            return Poll::Ready(End::Over);
         }
         loop {
             match Pin::new(&mut self.ws).poll_next(cx) {

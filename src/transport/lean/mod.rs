@@ -10,25 +10,27 @@
 mod link;
 pub mod packet;
 mod polling;
-mod queue;
+pub(crate) mod queue;
 mod registry;
 mod socket;
 #[cfg(test)]
 mod tests;
 mod websocket;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{DefaultBodyLimit, Query, State, WebSocketUpgrade};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
+use super::api::ApiError;
 use super::dispatch::Dispatcher;
 use registry::Registry;
 
@@ -160,8 +162,17 @@ fn bad_request() -> Response {
     Refusal::BadRequest.into_response()
 }
 
+/// A page from an origin that is not allowed (cross-site WebSocket hijacking).
+fn refused_origin(shared: &Shared) -> Response {
+    shared.dispatcher.metrics.refused("forbidden");
+    let message = "this origin may not connect";
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message).into_response()
+}
+
 async fn on_get(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(params): Query<Params>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -169,14 +180,28 @@ async fn on_get(
         Ok(transport) => transport,
         Err(refused) => return refused.into_response(),
     };
+    let guard = &shared.dispatcher.guard;
+    if !guard.origin_allowed(&headers) {
+        return refused_origin(&shared);
+    }
     let session = params.sid.as_deref().map(|sid| shared.registry.get(sid));
+    let slot = match session {
+        None => match guard.admit(peer, &headers) {
+            Ok(slot) => slot,
+            Err(error) => {
+                shared.dispatcher.metrics.refused(error.code());
+                return ApiError::from(error).into_response();
+            }
+        },
+        Some(_) => None,
+    };
     match (transport, session, upgrade) {
-        (Transport::Websocket, None, Ok(upgrade)) => websocket::accept(shared, upgrade),
+        (Transport::Websocket, None, Ok(upgrade)) => websocket::accept(shared, upgrade, slot),
         (Transport::Websocket, Some(Some(session)), Ok(upgrade)) => {
             websocket::upgrade(shared, upgrade, session)
         }
         (Transport::Websocket, _, Err(_)) => bad_request(),
-        (Transport::Polling, None, _) => polling::open(shared),
+        (Transport::Polling, None, _) => polling::open(shared, slot),
         (Transport::Polling, Some(Some(session)), _) => polling::poll(session).await,
         (_, Some(None), _) => Refusal::UnknownSession.into_response(),
     }
@@ -184,9 +209,13 @@ async fn on_get(
 
 async fn on_post(
     State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
     Query(params): Query<Params>,
     body: Bytes,
 ) -> Response {
+    if !shared.dispatcher.guard.origin_allowed(&headers) {
+        return refused_origin(&shared);
+    }
     match params.transport() {
         Ok(Transport::Polling) => {}
         Ok(Transport::Websocket) => return bad_request(),

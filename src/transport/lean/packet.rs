@@ -46,9 +46,10 @@ impl<'a> EnginePacket<'a> {
 /// A Socket.IO packet from a client (inside an Engine.IO message).
 #[derive(Debug, PartialEq, Eq)]
 pub enum SocketPacket<'a> {
-    /// `0[/nsp,][auth]`; the auth payload is not used.
+    /// `0[/nsp,][auth]`; `auth` is the still undecoded JSON object, or empty.
     Connect {
         namespace: &'a str,
+        auth: &'a str,
     },
     Disconnect {
         namespace: &'a str,
@@ -73,7 +74,10 @@ impl<'a> SocketPacket<'a> {
         let kind = chars.next().ok_or(Malformed)?;
         let (namespace, rest) = split_namespace(chars.as_str());
         match kind {
-            '0' => Ok(Self::Connect { namespace }),
+            '0' => Ok(Self::Connect {
+                namespace,
+                auth: rest,
+            }),
             '1' => Ok(Self::Disconnect { namespace }),
             '2' => {
                 let (ack, args) = split_ack(rest)?;

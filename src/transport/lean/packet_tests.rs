@@ -34,15 +34,19 @@ fn engine_packets_a_client_never_sends_are_malformed() {
 
 #[test]
 fn connect_and_disconnect_name_their_namespace() {
-    let connect = |namespace| SocketPacket::Connect { namespace };
-    assert_eq!(SocketPacket::decode("0"), Ok(connect("/")));
-    assert_eq!(SocketPacket::decode(r#"0{"token":"t"}"#), Ok(connect("/")));
-    assert_eq!(SocketPacket::decode("0/admin,"), Ok(connect("/admin")));
+    let connect = |namespace, auth| SocketPacket::Connect { namespace, auth };
+    assert_eq!(SocketPacket::decode("0"), Ok(connect("/", "")));
+    let token = r#"{"token":"t"}"#;
+    assert_eq!(
+        SocketPacket::decode(&format!("0{token}")),
+        Ok(connect("/", token))
+    );
+    assert_eq!(SocketPacket::decode("0/admin,"), Ok(connect("/admin", "")));
     assert_eq!(
         SocketPacket::decode(r#"0/admin,{"a":1}"#),
-        Ok(connect("/admin"))
+        Ok(connect("/admin", r#"{"a":1}"#))
     );
-    assert_eq!(SocketPacket::decode("0/admin"), Ok(connect("/admin")));
+    assert_eq!(SocketPacket::decode("0/admin"), Ok(connect("/admin", "")));
     assert_eq!(
         SocketPacket::decode("1"),
         Ok(SocketPacket::Disconnect { namespace: "/" })

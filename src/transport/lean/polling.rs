@@ -15,6 +15,7 @@ use super::packet::{self, EnginePacket, Malformed, SEPARATOR};
 use super::queue::Outbox;
 use super::socket::Socket;
 use super::{Shared, bad_request};
+use crate::limits::AddressSlot;
 
 /// How long a drained session waits for a poll to take its close packet.
 const CLOSE_LINGER: Duration = Duration::from_secs(1);
@@ -45,9 +46,9 @@ pub struct PollSession {
 }
 
 /// Opens a session and answers with its open packet.
-pub(super) fn open(shared: Arc<Shared>) -> Response {
+pub(super) fn open(shared: Arc<Shared>, slot: Option<AddressSlot>) -> Response {
     let sid = packet::random_id();
-    let (socket, outbox) = Socket::new(shared.clone());
+    let (socket, outbox) = Socket::new(shared.clone(), slot);
     let session = Arc::new(PollSession {
         sid: sid.as_str().into(),
         socket,

@@ -1,13 +1,17 @@
 //! A connection's outgoing queue: bounded, in order, one consumer (the transport
 //! that writes to the client), and small when idle. It is also the connection's
 //! session [`Watcher`]: a watched event's frame is encoded once and shared by every
-//! queue it is pushed to.
+//! queue it is pushed to. A session's progress frames keep their tag here, so that a
+//! client that falls behind can lose them ([`Queue::shed`]) while replies and
+//! terminal events stay; [`Queue::cut`] ends the connection at once. The items are
+//! websocket texts here; the HTTP API's event streams queue their own.
 //!
 //! A tokio `mpsc` channel would do the same, but it allocates a 32-slot block and
 //! cache-padded state up front, about 1.5 KB per connection; this queue holds an
 //! empty `VecDeque` when idle.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -21,16 +25,20 @@ use crate::fanout::{Delivery, Frame, Watcher, WatcherId, next_watcher_id};
 const IDLE_CAPACITY: usize = 8;
 
 /// The producing side, shared by the connection and its session watches.
-pub struct Queue {
+pub struct Queue<T = Utf8Bytes> {
     id: WatcherId,
     capacity: usize,
-    state: Mutex<State>,
+    state: Mutex<State<T>>,
     waker: AtomicWaker,
+    /// Set by [`Queue::cut`]: the connection ends now, whatever is queued.
+    cut: AtomicBool,
+    /// The consumer's, woken by a cut even while it waits on the client.
+    cut_waker: AtomicWaker,
 }
 
-#[derive(Default)]
-struct State {
-    frames: VecDeque<Utf8Bytes>,
+struct State<T> {
+    /// Each frame with its session's tag ([`Frame::UNTAGGED`] for what must stay).
+    frames: VecDeque<(T, u64)>,
     /// No consumer any more: frames are refused as `Gone`.
     gone: bool,
     /// The server ends the connection: the consumer sees the end once it has
@@ -39,8 +47,8 @@ struct State {
 }
 
 /// The consuming side; dropping it makes every later push `Gone`.
-pub struct Outbox {
-    queue: Arc<Queue>,
+pub struct Outbox<T = Utf8Bytes> {
+    queue: Arc<Queue<T>>,
 }
 
 /// Why a frame was not queued.
@@ -51,12 +59,19 @@ pub enum Refused {
 }
 
 /// A queue of at most `capacity` frames and its consumer.
-pub fn queue(capacity: usize) -> (Arc<Queue>, Outbox) {
+pub fn queue<T>(capacity: usize) -> (Arc<Queue<T>>, Outbox<T>) {
+    let state = State {
+        frames: VecDeque::new(),
+        gone: false,
+        shut: false,
+    };
     let queue = Arc::new(Queue {
         id: next_watcher_id(),
         capacity: capacity.max(1),
-        state: Mutex::default(),
+        state: Mutex::new(state),
         waker: AtomicWaker::new(),
+        cut: AtomicBool::new(false),
+        cut_waker: AtomicWaker::new(),
     });
     let outbox = Outbox {
         queue: queue.clone(),
@@ -64,9 +79,20 @@ pub fn queue(capacity: usize) -> (Arc<Queue>, Outbox) {
     (queue, outbox)
 }
 
-impl Queue {
-    /// Queues `frame` behind everything queued before it, without waiting.
-    pub fn push(&self, frame: Utf8Bytes) -> Result<(), Refused> {
+impl<T> Queue<T> {
+    /// This queue's watcher id.
+    pub fn id(&self) -> WatcherId {
+        self.id
+    }
+
+    /// Queues `frame` behind everything queued before it, without waiting; it is
+    /// never dropped.
+    pub fn push(&self, frame: T) -> Result<(), Refused> {
+        self.push_tagged(frame, Frame::UNTAGGED)
+    }
+
+    /// As [`Queue::push`], for a frame that [`Queue::shed`] may drop by its `tag`.
+    pub fn push_tagged(&self, frame: T, tag: u64) -> Result<(), Refused> {
         {
             let mut state = self.state();
             if state.gone || state.shut {
@@ -75,7 +101,7 @@ impl Queue {
             if state.frames.len() >= self.capacity {
                 return Err(Refused::Full);
             }
-            state.frames.push_back(frame);
+            state.frames.push_back((frame, tag));
         }
         self.waker.wake();
         Ok(())
@@ -87,7 +113,32 @@ impl Queue {
         self.waker.wake();
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
+    /// Drops the queued frames tagged `tag` (never untagged ones); true when it
+    /// dropped any.
+    pub fn shed(&self, tag: u64) -> bool {
+        if tag == Frame::UNTAGGED {
+            return false;
+        }
+        let mut state = self.state();
+        let before = state.frames.len();
+        state.frames.retain(|(_, queued)| *queued != tag);
+        before > state.frames.len()
+    }
+
+    /// Ends the connection now: what is queued is dropped, and the consumer, even
+    /// one waiting for the client to take what was written, is told at once.
+    pub fn cut(&self) {
+        {
+            let mut state = self.state();
+            state.shut = true;
+            state.frames = VecDeque::new();
+        }
+        self.cut.store(true, Ordering::SeqCst);
+        self.cut_waker.wake();
+        self.waker.wake();
+    }
+
+    fn state(&self) -> MutexGuard<'_, State<T>> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -101,17 +152,26 @@ impl Watcher for Queue {
 
     fn send(&self, frame: &Frame) -> Delivery {
         let text = frame.encoded(|name, json| Utf8Bytes::from(packet::event(name, json)));
-        match self.push(text) {
+        match self.push_tagged(text, frame.tag()) {
             Ok(()) => Delivery::Sent,
             Err(Refused::Full) => Delivery::Full,
             Err(Refused::Gone) => Delivery::Gone,
         }
     }
+
+    fn shed(&self, tag: u64) -> bool {
+        Queue::shed(self, tag)
+    }
+
+    fn close(&self) -> bool {
+        self.cut();
+        true
+    }
 }
 
-impl Outbox {
+impl<T> Outbox<T> {
     /// The next frame; `Ready(None)` once the queue was shut and is empty.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Utf8Bytes>> {
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         if let Some(next) = self.take() {
             return Poll::Ready(next);
         }
@@ -122,20 +182,35 @@ impl Outbox {
         }
     }
 
+    /// `Ready` once the connection was cut ([`Queue::cut`]): the transport drops
+    /// it without writing anything more. Wakes the consumer even while it waits for the
+    /// client to take what was written.
+    pub fn poll_cut(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.queue.cut.load(Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        self.queue.cut_waker.register(cx.waker());
+        if self.queue.cut.load(Ordering::SeqCst) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
     /// Waits for the next frame, as [`Outbox::poll_recv`].
-    pub async fn recv(&mut self) -> Option<Utf8Bytes> {
+    pub async fn recv(&mut self) -> Option<T> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
     /// The next frame if one is queued, without waiting.
-    pub fn try_recv(&mut self) -> Option<Utf8Bytes> {
+    pub fn try_recv(&mut self) -> Option<T> {
         self.take().flatten()
     }
 
     /// `Some(Some(frame))`, `Some(None)` at the end, `None` when there is nothing yet.
-    fn take(&self) -> Option<Option<Utf8Bytes>> {
+    fn take(&self) -> Option<Option<T>> {
         let mut state = self.queue.state();
-        let frame = state.frames.pop_front();
+        let frame = state.frames.pop_front().map(|(frame, _)| frame);
         if state.frames.is_empty() && state.frames.capacity() > IDLE_CAPACITY {
             state.frames = VecDeque::new();
         }
@@ -147,7 +222,7 @@ impl Outbox {
     }
 }
 
-impl Drop for Outbox {
+impl<T> Drop for Outbox<T> {
     fn drop(&mut self) {
         let mut state = self.queue.state();
         state.gone = true;
@@ -156,41 +231,4 @@ impl Drop for Outbox {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn poll(outbox: &mut Outbox) -> Poll<Option<Utf8Bytes>> {
-        outbox.poll_recv(&mut Context::from_waker(std::task::Waker::noop()))
-    }
-
-    #[test]
-    fn frames_come_out_in_order_up_to_the_capacity() {
-        let (queue, mut outbox) = queue(2);
-        assert_eq!(queue.push("a".into()), Ok(()));
-        assert_eq!(queue.push("b".into()), Ok(()));
-        assert_eq!(queue.push("c".into()), Err(Refused::Full));
-        assert_eq!(poll(&mut outbox), Poll::Ready(Some("a".into())));
-        assert_eq!(queue.send(&Frame::new("progress", "{}")), Delivery::Sent);
-        assert_eq!(outbox.try_recv(), Some("b".into()));
-        assert_eq!(outbox.try_recv(), Some(r#"42["progress",{}]"#.into()));
-        assert_eq!(poll(&mut outbox), Poll::Pending);
-    }
-
-    #[test]
-    fn a_shut_queue_drains_then_ends_and_refuses_more() {
-        let (queue, mut outbox) = queue(4);
-        queue.push("a".into()).unwrap();
-        queue.shut();
-        assert_eq!(queue.push("b".into()), Err(Refused::Gone));
-        assert_eq!(poll(&mut outbox), Poll::Ready(Some("a".into())));
-        assert_eq!(poll(&mut outbox), Poll::Ready(None));
-    }
-
-    #[test]
-    fn without_a_consumer_the_watcher_is_gone() {
-        let (queue, outbox) = queue(4);
-        queue.push("a".into()).unwrap();
-        drop(outbox);
-        assert_eq!(queue.send(&Frame::new("progress", "{}")), Delivery::Gone);
-    }
-}
+mod tests;

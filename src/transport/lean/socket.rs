@@ -10,6 +10,7 @@ use tracing::debug;
 use super::Shared;
 use super::packet::{self, Malformed, SocketPacket};
 use super::queue::{self, Outbox, Queue};
+use crate::limits::AddressSlot;
 use crate::transport::dispatch::Connection;
 
 /// One client connection. Every frame for the client goes through its queue, so
@@ -24,12 +25,14 @@ pub struct Socket {
 }
 
 impl Socket {
-    /// A new connection and the receiving end of its queue.
-    pub(super) fn new(shared: Arc<Shared>) -> (Arc<Self>, Outbox) {
+    /// A new connection of the client that holds `slot`, and the receiving end of
+    /// its queue.
+    pub(super) fn new(shared: Arc<Shared>, slot: Option<AddressSlot>) -> (Arc<Self>, Outbox) {
         let (queue, outbox) = queue::queue(shared.queue_len);
+        let connection = Connection::new(queue.clone(), &shared.dispatcher.guard, slot);
         let socket = Arc::new(Self {
             shared,
-            connection: Arc::new(Connection::new(queue.clone())),
+            connection: Arc::new(connection),
             queue,
             joined: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -50,11 +53,17 @@ impl Socket {
     /// connection must close: a malformed or binary packet, or a full queue.
     pub fn on_message(self: &Arc<Self>, text: &str) -> Result<(), Malformed> {
         match SocketPacket::decode(text)? {
-            SocketPacket::Connect { namespace: "/" } => {
+            SocketPacket::Connect {
+                namespace: "/",
+                auth,
+            } => {
+                let auth = serde_json::from_str::<serde_json::Value>(auth).ok();
+                let guard = &self.shared.dispatcher.guard;
+                self.connection.authenticate(guard, auth.as_ref());
                 self.joined.store(true, Ordering::SeqCst);
                 self.push_or_fail(packet::connected(&packet::random_id()))
             }
-            SocketPacket::Connect { namespace } => {
+            SocketPacket::Connect { namespace, .. } => {
                 self.push_or_fail(packet::invalid_namespace(namespace))
             }
             SocketPacket::Disconnect { namespace: "/" } => {

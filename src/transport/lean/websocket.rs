@@ -17,6 +17,7 @@ use super::polling::{Phase, PollSession};
 use super::queue::Outbox;
 use super::socket::Socket;
 use super::{Shared, bad_request};
+use crate::limits::AddressSlot;
 
 /// How long an upgrading client has for its probe and its upgrade packet.
 const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -28,10 +29,14 @@ const READ_BUFFER: usize = 1024;
 const WRITE_BATCH: usize = 2048;
 
 /// A websocket-only connection: its own Engine.IO session.
-pub(super) fn accept(shared: Arc<Shared>, upgrade: WebSocketUpgrade) -> Response {
+pub(super) fn accept(
+    shared: Arc<Shared>,
+    upgrade: WebSocketUpgrade,
+    slot: Option<AddressSlot>,
+) -> Response {
     configure(upgrade, &shared).on_upgrade(move |ws| {
         let registry = shared.clone();
-        registry.registry.spawn(open_and_serve(ws, shared));
+        registry.registry.spawn(open_and_serve(ws, shared, slot));
         std::future::ready(())
     })
 }
@@ -61,14 +66,14 @@ fn configure(upgrade: WebSocketUpgrade, shared: &Shared) -> WebSocketUpgrade {
         .max_frame_size(shared.max_payload)
 }
 
-async fn open_and_serve(mut ws: WebSocket, shared: Arc<Shared>) {
+async fn open_and_serve(mut ws: WebSocket, shared: Arc<Shared>, slot: Option<AddressSlot>) {
     let timing = shared.timing;
     let open = packet::open(&packet::random_id(), false, timing, shared.max_payload);
     let sent = timeout(timing.ping_timeout, ws.send(Message::Text(open.into()))).await;
     if !matches!(sent, Ok(Ok(()))) {
         return;
     }
-    let (socket, outbox) = Socket::new(shared);
+    let (socket, outbox) = Socket::new(shared, slot);
     serve(ws, socket, outbox).await;
 }
 

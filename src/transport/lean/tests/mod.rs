@@ -50,7 +50,12 @@ pub(super) async fn start(timing: Timing) -> Server {
     };
     let store = MemoryStore::new(retention, inbox);
     let metrics = Arc::new(Metrics::default());
-    let hub = Hub::new(store.clone(), store.clone(), metrics.clone());
+    let hub = Hub::new(
+        store.clone(),
+        store.clone(),
+        metrics.clone(),
+        crate::config::SlowClient::Resync,
+    );
     let lease_ttl = Duration::from_secs(3);
     let runner = Runner::new(RunnerSettings {
         store: store.clone(),
@@ -74,15 +79,22 @@ pub(super) async fn start(timing: Timing) -> Server {
         lease_ttl,
         metrics: metrics.clone(),
     });
+    let open = crate::config::Config {
+        events_per_second: 0,
+        max_watched_sessions: 0,
+        ..crate::config::Config::default()
+    };
     let dispatcher = Dispatcher {
         sessions,
         metrics,
         max_payload: 65_536,
+        guard: crate::transport::guard::Guard::new(&open),
     };
     let (router, handle) = router_with(dispatcher, 16, timing);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    tokio::spawn(axum::serve(listener, router).into_future());
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(axum::serve(listener, service).into_future());
     Server {
         port,
         handle,

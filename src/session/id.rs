@@ -30,13 +30,15 @@ impl SessionId {
 
     /// The only way to accept an id from outside; `None` when it cannot be one of ours.
     pub fn parse(raw: &str) -> Option<Self> {
-        let well_formed = raw.len() == TAG_LEN + RANDOM_LEN
-            && raw[..TAG_LEN]
-                .bytes()
+        // Bytes, not `str` slices: a character may straddle the tag's end.
+        let bytes = raw.as_bytes();
+        let well_formed = bytes.len() == TAG_LEN + RANDOM_LEN
+            && bytes[..TAG_LEN]
+                .iter()
                 .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            && raw[TAG_LEN..]
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && bytes[TAG_LEN..]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_');
         well_formed.then(|| Self(raw.to_owned()))
     }
 
@@ -112,5 +114,13 @@ mod tests {
         ] {
             assert_eq!(SessionId::parse(&bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_character_across_the_end_of_the_tag_is_refused_not_a_panic() {
+        let raw = format!("{}é{}", "a".repeat(TAG_LEN - 1), "A".repeat(RANDOM_LEN - 1));
+        assert_eq!(raw.len(), TAG_LEN + RANDOM_LEN);
+        assert_eq!(SessionId::parse(&raw), None);
+        assert_eq!(crate::store::ListCursor::parse(&format!("1.{raw}")), None);
     }
 }

@@ -66,8 +66,11 @@ async fn unknown_sessions_are_refused() {
     let mut client = app.client().await;
     let well_formed =
         reprise::session::SessionId::generate(&reprise::session::VideoTag::of("nope")).to_string();
+    // An id's length with a character across the end of its tag (found by fuzzing).
+    let straddling = format!("{}é{}", "a".repeat(23), "A".repeat(21));
     for (event, id) in [
         ("join_session", "nope"),
+        ("join_session", straddling.as_str()),
         ("join_session", well_formed.as_str()),
         ("cancel_processing", well_formed.as_str()),
     ] {

@@ -36,9 +36,7 @@ pub async fn stream(
 ) -> Result<Response, ApiError> {
     let (Path(id), Query(params)) = (id?, params?);
     let seq = |raw: &str, what: &str| {
-        raw.trim()
-            .parse::<u64>()
-            .map_err(|_| ApiError::bad_request(format!("{what} must be a seq number")))
+        parse_seq(raw).ok_or_else(|| ApiError::bad_request(format!("{what} must be a seq number")))
     };
     let last_seq = match (headers.get("last-event-id"), params.last_seq.as_deref()) {
         (Some(header), _) => Some(seq(header.to_str().unwrap_or("?"), "Last-Event-ID")?),
@@ -78,6 +76,11 @@ pub async fn stream(
         (header::HeaderName::from_static("x-accel-buffering"), "no"),
     ];
     Ok((headers, Body::from_stream(events)).into_response())
+}
+
+/// A `Last-Event-ID` or `?last_seq=` value: a `seq`, surrounding whitespace allowed.
+pub fn parse_seq(raw: &str) -> Option<u64> {
+    raw.trim().parse().ok()
 }
 
 /// `?last_seq=`: for a first connection, which cannot set `Last-Event-ID` from a

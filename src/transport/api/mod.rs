@@ -16,6 +16,7 @@ use axum::routing::{any, get};
 
 pub use error::ApiError;
 use error::Refused;
+pub use events::parse_seq;
 
 use crate::app::AppState;
 

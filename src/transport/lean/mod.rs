@@ -8,7 +8,7 @@
 //! `close_all` reaches. Every inbound event goes to the [`Dispatcher`].
 
 mod link;
-mod packet;
+pub mod packet;
 mod polling;
 pub(crate) mod queue;
 mod registry;

@@ -87,31 +87,6 @@ impl ProcessorKind {
     }
 }
 
-/// The most renditions one run encodes, and the tallest.
-const MAX_RENDITIONS: usize = 8;
-const MAX_HEIGHT: u32 = 4320;
-
-/// Whether `origin` is an origin as browsers send it: `scheme://host[:port]`.
-fn is_origin(origin: &str) -> bool {
-    origin.split_once("://").is_some_and(|(scheme, host)| {
-        matches!(scheme, "http" | "https") && !host.is_empty() && !host.contains('/')
-    })
-}
-
-/// The presets x264 knows, fastest first.
-const PRESETS: [&str; 10] = [
-    "ultrafast",
-    "superfast",
-    "veryfast",
-    "faster",
-    "fast",
-    "medium",
-    "slow",
-    "slower",
-    "veryslow",
-    "placebo",
-];
-
 /// The Socket.IO layers this server can serve with; both pass the same tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -220,51 +195,6 @@ impl Config {
         Ok(config)
     }
 
-    /// Refuses settings that parse but cannot work together.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |reason: &str| Err(ConfigError::Invalid(reason.into()));
-        if self.processor == ProcessorKind::Command && self.command.is_empty() {
-            return invalid(
-                "REPRISE_PROCESSOR=command needs REPRISE_COMMAND: the program and its \
-                 arguments, e.g. \"my-tool {input} {output_dir}\"",
-            );
-        }
-        if self.chunk_s == 0 {
-            return invalid("REPRISE_CHUNK_S must be at least 1");
-        }
-        if self.renditions.is_empty()
-            || self.renditions.len() > MAX_RENDITIONS
-            || self
-                .renditions
-                .iter()
-                .any(|h| !(2..=MAX_HEIGHT).contains(h))
-        {
-            return invalid(&format!(
-                "REPRISE_RENDITIONS must be 1 to {MAX_RENDITIONS} heights, each 2 to {MAX_HEIGHT}"
-            ));
-        }
-        crate::auth::Authenticator::from_entries(&self.auth_keys)
-            .map_err(|reason| ConfigError::Invalid(format!("REPRISE_AUTH_KEYS: {reason}")))?;
-        if let Some(origin) = self.allowed_origins.iter().find(|o| !is_origin(o)) {
-            return invalid(&format!(
-                "REPRISE_ALLOWED_ORIGINS: {origin:?} is not scheme://host[:port]"
-            ));
-        }
-        if let Some(proxy) = self
-            .trusted_proxies
-            .iter()
-            .find(|p| p.parse::<std::net::IpAddr>().is_err())
-        {
-            return invalid(&format!(
-                "REPRISE_TRUSTED_PROXIES: {proxy:?} is not an IP address"
-            ));
-        }
-        if !PRESETS.contains(&self.ffmpeg_preset.as_str()) {
-            return invalid("REPRISE_FFMPEG_PRESET must be an x264 preset, ultrafast to placebo");
-        }
-        Ok(())
-    }
-
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
@@ -274,75 +204,6 @@ impl Config {
             path: path.to_owned(),
             source,
         })
-    }
-
-    /// Applies `REPRISE_<KEY>` variables: each replaces the setting `<key>`; an empty
-    /// value unsets an optional setting; a list setting takes whitespace-separated words
-    /// (a list of numbers, commas too).
-    pub fn with_env(
-        self,
-        vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
-        let defaults = toml::Table::try_from(Self::default()).expect("settings serialise");
-        let mut table = toml::Table::try_from(self).expect("settings serialise");
-        for (variable, value) in vars {
-            let Some(key) = variable.strip_prefix("REPRISE_") else {
-                continue;
-            };
-            let key = key.to_ascii_lowercase();
-            let parsed = match defaults.get(&key) {
-                Some(toml::Value::Integer(_)) => value
-                    .trim()
-                    .parse::<i64>()
-                    .map(toml::Value::Integer)
-                    .map_err(|e| ConfigError::Env {
-                        variable: variable.clone(),
-                        value: value.clone(),
-                        reason: e.to_string(),
-                    })?,
-                Some(toml::Value::Array(list)) if list.first().is_some_and(|v| v.is_integer()) => {
-                    let numbers = value
-                        .split(|c: char| c == ',' || c.is_whitespace())
-                        .filter(|word| !word.is_empty())
-                        .map(|word| word.parse::<i64>().map(toml::Value::Integer))
-                        .collect::<Result<_, _>>();
-                    toml::Value::Array(numbers.map_err(|e| ConfigError::Env {
-                        variable: variable.clone(),
-                        value: value.clone(),
-                        reason: e.to_string(),
-                    })?)
-                }
-                Some(toml::Value::Array(_)) => toml::Value::Array(
-                    value
-                        .split_whitespace()
-                        .map(|word| toml::Value::String(word.into()))
-                        .collect(),
-                ),
-                Some(_) => toml::Value::String(value),
-                None if OPTIONAL.contains(&key.as_str()) => {
-                    if value.is_empty() {
-                        table.remove(&key);
-                        continue;
-                    }
-                    toml::Value::String(value)
-                }
-                None => continue,
-            };
-            table.insert(key, parsed);
-        }
-        table.try_into().map_err(|source| ConfigError::Parse {
-            path: "REPRISE_* environment".into(),
-            source,
-        })
-    }
-
-    /// Frames each client connection may have queued: `client_queue`, or by default
-    /// enough for a full replay (`retain_events`, 256 to 8192) and some replies.
-    pub fn client_queue_len(&self) -> usize {
-        match self.client_queue {
-            0 => (self.retain_events as usize).clamp(256, 8192) + 64,
-            len => len,
-        }
     }
 
     /// This instance's name: the setting, or `host-pid-random`.
@@ -362,6 +223,9 @@ impl Config {
 
 /// Settings without a default value, which the environment may still set.
 const OPTIONAL: [&str; 2] = ["redis_url", "instance_id"];
+
+mod env;
+mod validate;
 
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@ use reprise::auth::jwt;
 use reprise::config::Config;
 use serde_json::{Value, json};
 
+use crate::helpers::TestApp;
 use crate::sio_client::{Received, SioClient};
 
 /// The keys the test servers accept; tokens signed with either are valid.
@@ -71,17 +72,7 @@ pub fn refusal(received: &Received) -> Option<&str> {
 }
 
 /// `reprise_requests_refused_total{reason}` from the app's `/metrics`.
-pub async fn refused(url: &str, reason: &str) -> u64 {
-    let text = reqwest::get(format!("{url}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let line = format!("reprise_requests_refused_total{{reason=\"{reason}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(line.as_str()))
-        .expect("a refusal line")
-        .parse()
-        .unwrap()
+pub async fn refused(app: &TestApp, reason: &str) -> u64 {
+    let series = format!("reprise_requests_refused_total{{reason=\"{reason}\"}}");
+    app.scrape().await.value(&series)
 }

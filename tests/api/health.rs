@@ -81,19 +81,8 @@ async fn metrics_count_sessions_and_events() {
     second.next_named(&["resume_session"]).await;
     first.until_terminal().await;
     second.until_terminal().await;
-    let text = reqwest::get(app.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let value = |name: &str| -> u64 {
-        text.lines()
-            .find_map(|line| line.strip_prefix(&format!("{name} ")))
-            .unwrap_or_else(|| panic!("{name} missing from\n{text}"))
-            .parse()
-            .unwrap()
-    };
+    let scrape = app.scrape().await;
+    let value = |series: &str| scrape.value(series);
     assert_eq!(value("reprise_sessions_started_total"), 1);
     assert_eq!(value("reprise_claim_dedup_hits_total"), 1);
     assert_eq!(

@@ -49,6 +49,28 @@ impl TestApp {
     pub fn outputs(&self) -> &Path {
         self.outputs.path()
     }
+
+    /// `/metrics` as the instance renders it now.
+    pub async fn scrape(&self) -> Scrape {
+        let text = reqwest::get(self.url("/metrics")).await.unwrap();
+        Scrape(text.text().await.unwrap())
+    }
+}
+
+/// One reading of `/metrics`.
+pub struct Scrape(pub String);
+
+impl Scrape {
+    /// The value of `series`, a metric's name with its labels as rendered, e.g.
+    /// `reprise_requests_refused_total{reason="forbidden"}`; it must be there.
+    pub fn value(&self, series: &str) -> u64 {
+        let line = format!("{series} ");
+        self.0
+            .lines()
+            .find_map(|l| l.strip_prefix(&line))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in /metrics:\n{}", self.0))
+    }
 }
 
 /// Test settings: simulated processor, short steps, loopback on a free port.

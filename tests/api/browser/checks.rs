@@ -63,17 +63,8 @@ pub async fn server_ran_once(app: &TestApp, video: &str, session: &str) {
     assert_eq!(runs.len(), 1, "one session of {video}: {listed}");
     assert_eq!(runs[0]["session_id"], session, "{listed}");
     assert_eq!(runs[0]["status"], "complete", "{listed}");
-    let metrics = reqwest::get(app.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let counter = |name: &str| -> u64 {
-        let line = metrics.lines().find(|l| l.starts_with(&format!("{name} ")));
-        line.and_then(|l| l.split(' ').nth(1)?.parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in /metrics"))
-    };
+    let scrape = app.scrape().await;
+    let counter = |series: &str| scrape.value(series);
     assert_eq!(
         counter("reprise_sessions_started_total"),
         2,
@@ -84,5 +75,9 @@ pub async fn server_ran_once(app: &TestApp, video: &str, session: &str) {
         1,
         "tab B's start only"
     );
-    assert!(counter("reprise_sessions_resumed_total") >= 3, "{metrics}");
+    assert!(
+        counter("reprise_sessions_resumed_total") >= 3,
+        "{}",
+        scrape.0
+    );
 }

@@ -134,6 +134,6 @@ async fn every_action_needs_a_current_token_for_its_path() {
 
     let cancelled = ask(&mut owner, "cancel_processing", json!({ "session_id": id })).await;
     assert_eq!(cancelled.name, "processing_cancelled", "{cancelled:?}");
-    assert!(super::refused(&app.url(""), "unauthorized").await >= 15);
-    assert!(super::refused(&app.url(""), "forbidden").await >= 5);
+    assert!(super::refused(&app, "unauthorized").await >= 15);
+    assert!(super::refused(&app, "forbidden").await >= 5);
 }

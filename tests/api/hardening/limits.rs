@@ -56,7 +56,7 @@ async fn a_connection_over_its_event_rate_is_refused_and_another_is_not() {
         Some("unknown_session"),
         "the allowance refills"
     );
-    assert!(super::refused(&app.url(""), "rate_limited").await >= 10);
+    assert!(super::refused(&app, "rate_limited").await >= 10);
 }
 
 #[tokio::test]

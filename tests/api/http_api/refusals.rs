@@ -129,16 +129,11 @@ async fn bad_bodies_and_unknown_ids_are_refused_and_start_nothing() {
     let (_, listed) = get_json(&app, "/api/v1/sessions").await;
     assert_eq!(listed["items"], Value::Array(Vec::new()), "nothing started");
 
-    let metrics = reqwest::get(app.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let refused = |reason: &str| -> u64 {
-        let line = format!("reprise_requests_refused_total{{reason=\"{reason}\"}} ");
-        let value = metrics.lines().find_map(|l| l.strip_prefix(line.as_str()));
-        value.expect("a refusal line").parse().unwrap()
+    let scrape = app.scrape().await;
+    let refused = |reason: &str| {
+        scrape.value(&format!(
+            "reprise_requests_refused_total{{reason=\"{reason}\"}}"
+        ))
     };
     assert_eq!(refused("invalid_path"), 1);
     assert_eq!(
@@ -147,5 +142,5 @@ async fn bad_bodies_and_unknown_ids_are_refused_and_start_nothing() {
         "a missing video and an unknown route"
     );
     assert_eq!(refused("unknown_session"), 4);
-    assert_eq!(refused("bad_request"), 15, "{metrics}");
+    assert_eq!(refused("bad_request"), 15, "{}", scrape.0);
 }

@@ -113,16 +113,7 @@ impl Resumed {
     }
 }
 
+/// The counter `reprise_<name>_total` now.
 pub async fn counter(app: &TestApp, name: &str) -> u64 {
-    let text = reqwest::get(app.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let line = format!("reprise_{name}_total ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&line))
-        .and_then(|value| value.parse().ok())
-        .unwrap_or_else(|| panic!("no {line} in /metrics"))
+    app.scrape().await.value(&format!("reprise_{name}_total"))
 }

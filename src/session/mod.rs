@@ -1,5 +1,6 @@
 //! Sessions: their ids and model, and the rules for claiming, resuming and running them.
 
+mod claims;
 mod health;
 mod id;
 mod keeper;

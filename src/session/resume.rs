@@ -2,6 +2,7 @@
 //! the events after it, or the current state (with `gap` when the events are gone).
 
 use super::{Event, SessionId, Snapshot};
+use crate::auth::Access;
 use crate::error::RequestError;
 use crate::fanout::{Replay, read_after};
 use crate::store::{Store, StoreError};
@@ -14,16 +15,19 @@ pub struct ResumeView {
 }
 
 /// The snapshot to resume from and the events after it: the state as of the
-/// client's `last_seq` when it is still replayable, else the current one.
+/// client's `last_seq` when it is still replayable, else the current one. Refused,
+/// before any event is read, when `access` does not cover the session's video.
 pub async fn resume_view(
     store: &dyn Store,
     id: &SessionId,
     last_seq: Option<u64>,
+    access: &Access,
 ) -> Result<ResumeView, RequestError> {
     let current = store
         .snapshot(id)
         .await?
         .ok_or(RequestError::UnknownSession)?;
+    access.check(&current.video_path)?;
     let Some(seen) = last_seq.filter(|&seen| seen < current.seq) else {
         return Ok(ResumeView {
             snapshot: current,

@@ -4,16 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::{Span, debug, field, info, instrument};
+use tracing::{Span, debug, field, instrument};
 
 use super::resume::resume_view;
-use super::{Event, SessionId, Status, VideoTag, replies, runner::Runner};
+use super::{Event, SessionId, Status, replies, runner::Runner};
 use crate::auth::Access;
 use crate::error::RequestError;
 use crate::fanout::{Hub, Watcher, WatcherId};
-use crate::media::{MediaRoot, VideoPath};
+use crate::media::MediaRoot;
 use crate::metrics::Metrics;
-use crate::store::{Cancel, Claim, ClaimRequest, Store};
+use crate::store::{Cancel, Claim, Store};
 
 /// The session service. Cheap to clone.
 #[derive(Clone)]
@@ -93,14 +93,11 @@ impl Sessions {
         access: &Access,
     ) -> Result<Answer, RequestError> {
         let inner = &self.inner;
-        let (video, claim) = self.claim_request(&request.video_path, request.force, access)?;
-        let claimed = inner.store.claim(&claim).await?;
-        Metrics::bump(&inner.metrics.claims);
-        Span::current().record("session_id", claimed.snapshot().session_id.as_str());
+        let (video, claimed) = self
+            .claim(&request.video_path, request.force, access)
+            .await?;
         match claimed {
             Claim::Created(lease, snapshot) => {
-                Metrics::bump(&inner.metrics.sessions_started);
-                info!("session created");
                 let ticket = inner
                     .hub
                     .attach(&snapshot.session_id, watcher.clone())
@@ -121,8 +118,7 @@ impl Sessions {
                 })
             }
             Claim::Running(snapshot) => {
-                Metrics::bump(&inner.metrics.claim_dedup_hits);
-                self.join_known(&snapshot.session_id, request.last_seq, watcher)
+                self.join_known(&snapshot.session_id, request.last_seq, watcher, access)
                     .await
             }
             Claim::Finished(snapshot) => Ok(Answer {
@@ -141,8 +137,9 @@ impl Sessions {
         watcher: Arc<dyn Watcher>,
         access: &Access,
     ) -> Result<Answer, RequestError> {
-        let id = self.permitted(id, access).await?;
-        self.join_known(&id, last_seq, watcher).await
+        access.authenticated()?;
+        let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
+        self.join_known(&id, last_seq, watcher, access).await
     }
 
     /// `leave_session`: stop watching; the session runs on.
@@ -165,64 +162,18 @@ impl Sessions {
         }
     }
 
-    /// The session a client named, if `access` covers its video. With authentication
-    /// off this reads nothing; with it on, one snapshot.
-    pub(super) async fn permitted(
-        &self,
-        id: &str,
-        access: &Access,
-    ) -> Result<SessionId, RequestError> {
-        access.authenticated()?;
-        let id = SessionId::parse(id).ok_or(RequestError::UnknownSession)?;
-        if !matches!(access, Access::Open) {
-            let snapshot = self.inner.store.snapshot(&id).await?;
-            access.check(&snapshot.ok_or(RequestError::UnknownSession)?.video_path)?;
-        }
-        Ok(id)
-    }
-
-    /// The video a client named, if `access` covers it, and the claim of it this
-    /// instance makes. A path the token does not cover is `forbidden` whether or not
-    /// it exists, so that a token tells nothing about videos outside its paths.
-    pub(super) fn claim_request(
-        &self,
-        video_path: &str,
-        force: bool,
-        access: &Access,
-    ) -> Result<(VideoPath, ClaimRequest), RequestError> {
-        let inner = &self.inner;
-        access.authenticated()?;
-        let video = match VideoPath::parse(&inner.media, video_path) {
-            Ok(video) => video,
-            Err(error) => {
-                let named = video_path.trim_start_matches("./");
-                access.check(named)?;
-                return Err(error.into());
-            }
-        };
-        access.check(video.as_str())?;
-        let claim = ClaimRequest {
-            video_path: video.as_str().to_owned(),
-            new_id: SessionId::generate(&VideoTag::of(video.as_str())),
-            owner: inner.instance.clone(),
-            force,
-            queued: inner.runner.is_full(),
-            lease_ttl_ms: inner.lease_ttl.as_millis() as u64,
-        };
-        Ok((video, claim))
-    }
-
     #[instrument(name = "join", skip_all, fields(session_id = %id, video = field::Empty))]
     async fn join_known(
         &self,
         id: &SessionId,
         last_seq: Option<u64>,
         watcher: Arc<dyn Watcher>,
+        access: &Access,
     ) -> Result<Answer, RequestError> {
         let inner = &self.inner;
         let wid = watcher.id();
         let ticket = inner.hub.attach(id, watcher).await?;
-        let view = match resume_view(inner.store.as_ref(), id, last_seq).await {
+        let view = match resume_view(inner.store.as_ref(), id, last_seq, access).await {
             Ok(view) => view,
             Err(error) => {
                 inner.hub.detach(id, wid);

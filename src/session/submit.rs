@@ -1,11 +1,10 @@
 //! The session rules as plain HTTP needs them: claim without watching, look up, list.
 
-use tracing::{Span, field, info, instrument};
+use tracing::{field, instrument};
 
 use super::{SessionId, Sessions, Snapshot};
 use crate::auth::Access;
 use crate::error::RequestError;
-use crate::metrics::Metrics;
 use crate::store::{Claim, ListQuery, SessionPage};
 
 /// What a claim without a watcher found or made.
@@ -27,23 +26,14 @@ impl Sessions {
         force: bool,
         access: &Access,
     ) -> Result<Submitted, RequestError> {
-        let inner = &self.inner;
-        let (video, claim) = self.claim_request(video_path, force, access)?;
-        let claimed = inner.store.claim(&claim).await?;
-        Metrics::bump(&inner.metrics.claims);
-        Span::current().record("session_id", claimed.snapshot().session_id.as_str());
-        match claimed {
-            Claim::Created(lease, snapshot) => {
-                Metrics::bump(&inner.metrics.sessions_started);
-                info!("session created");
-                inner.runner.spawn(lease, snapshot.clone(), video);
+        match self.claim(video_path, force, access).await? {
+            (video, Claim::Created(lease, snapshot)) => {
+                self.inner.runner.spawn(lease, snapshot.clone(), video);
                 Ok(Submitted::Created(snapshot))
             }
-            Claim::Running(snapshot) => {
-                Metrics::bump(&inner.metrics.claim_dedup_hits);
+            (_, Claim::Running(snapshot) | Claim::Finished(snapshot)) => {
                 Ok(Submitted::Existing(snapshot))
             }
-            Claim::Finished(snapshot) => Ok(Submitted::Existing(snapshot)),
         }
     }
 

@@ -7,7 +7,8 @@ mod sessions;
 mod videos;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
@@ -19,6 +20,7 @@ use error::Refused;
 pub use events::parse_seq;
 
 use crate::app::AppState;
+use crate::auth::Access;
 
 /// The API's OpenAPI 3.1 document, served as written.
 const OPENAPI: &str = include_str!("openapi.json");
@@ -68,6 +70,21 @@ async fn wrong_method() -> ApiError {
 
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// What the request's `Authorization: Bearer` token grants (everything with
+/// authentication off).
+pub struct Caller(pub Access);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Caller(state.guard.http_access(&parts.headers, None)))
+    }
 }
 
 /// A `limit` query parameter: 1 to `max`, `default` when absent.

@@ -4,12 +4,12 @@
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, limit};
+use super::{ApiError, Caller, limit};
 use crate::app::AppState;
 use crate::session::{Snapshot, Status, Submitted};
 use crate::store::{ListCursor, ListQuery};
@@ -27,8 +27,11 @@ struct CreateBody {
 
 /// `POST /api/v1/sessions`: 201 with a new session, 200 with the video's running or
 /// complete one.
-pub async fn create(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
-    let access = state.guard.http_access(request.headers(), None);
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    request: Request,
+) -> Result<Response, ApiError> {
     let body: CreateBody = json_body(request, state.http.max_body).await?;
     state.guard.claim(&access)?;
     let submitted = state.sessions.submit(&body.video_path, body.force, &access);
@@ -43,11 +46,10 @@ pub async fn create(State(state): State<AppState>, request: Request) -> Result<R
 /// `GET /api/v1/sessions/{id}`.
 pub async fn show(
     State(state): State<AppState>,
+    Caller(access): Caller,
     id: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
 ) -> Result<axum::Json<Snapshot>, ApiError> {
     let Path(id) = id?;
-    let access = state.guard.http_access(&headers, None);
     Ok(axum::Json(state.sessions.snapshot(&id, &access).await?))
 }
 
@@ -61,11 +63,10 @@ pub struct ListParams {
 /// `GET /api/v1/sessions?status=&limit=&cursor=`: newest first.
 pub async fn list(
     State(state): State<AppState>,
+    Caller(access): Caller,
     params: Result<Query<ListParams>, QueryRejection>,
-    headers: HeaderMap,
 ) -> Result<axum::Json<Value>, ApiError> {
     let Query(params) = params?;
-    let access = state.guard.http_access(&headers, None);
     let status = match params.status.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(Status::parse(raw).ok_or_else(|| {
@@ -98,11 +99,10 @@ pub async fn list(
 /// already ended.
 pub async fn cancel(
     State(state): State<AppState>,
+    Caller(access): Caller,
     id: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
 ) -> Result<axum::Json<Snapshot>, ApiError> {
     let Path(id) = id?;
-    let access = state.guard.http_access(&headers, None);
     state.sessions.cancel(&id, &access).await?;
     Ok(axum::Json(state.sessions.snapshot(&id, &access).await?))
 }

@@ -2,11 +2,10 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, limit};
+use super::{ApiError, Caller, limit};
 use crate::app::AppState;
 
 const DEFAULT_LIMIT: usize = 100;
@@ -20,11 +19,10 @@ pub struct Params {
 
 pub async fn list(
     State(state): State<AppState>,
+    Caller(access): Caller,
     params: Result<Query<Params>, QueryRejection>,
-    headers: HeaderMap,
 ) -> Result<axum::Json<Value>, ApiError> {
     let Query(params) = params?;
-    let access = state.guard.http_access(&headers, None);
     access.authenticated()?;
     let limit = limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let media = state.media.clone();

@@ -79,57 +79,23 @@ async fn every_documented_operation_answers_as_documented() {
     };
 
     let sessions = "/api/v1/sessions";
-    check(
-        &doc,
-        sessions,
-        post(r#"{"video_path":"a.mp4"}"#, "application/json"),
-        &mut seen,
-    )
-    .await;
-    check(
-        &doc,
-        sessions,
-        post(r#"{"video_path":"a.mp4"}"#, "application/json"),
-        &mut seen,
-    )
-    .await;
-    check(
-        &doc,
-        sessions,
-        post(r#"{"video_path":"b.mp4"}"#, "application/json"),
-        &mut seen,
-    )
-    .await;
-    check(&doc, sessions, post("{", "application/json"), &mut seen).await;
-    check(
-        &doc,
-        sessions,
-        post(r#"{"video_path":"no.mp4"}"#, "application/json"),
-        &mut seen,
-    )
-    .await;
-    check(
-        &doc,
-        sessions,
-        post(&"x".repeat(2_000), "application/json"),
-        &mut seen,
-    )
-    .await;
-    check(&doc, sessions, post("{}", "text/plain"), &mut seen).await;
-    check(
-        &doc,
-        sessions,
-        http.get(url("/api/v1/sessions?status=processing")),
-        &mut seen,
-    )
-    .await;
-    check(
-        &doc,
-        sessions,
-        http.get(url("/api/v1/sessions?limit=none")),
-        &mut seen,
-    )
-    .await;
+    let oversize = "x".repeat(2_000);
+    let bodies = [
+        (r#"{"video_path":"a.mp4"}"#, "application/json"),
+        (r#"{"video_path":"a.mp4"}"#, "application/json"),
+        (r#"{"video_path":"b.mp4"}"#, "application/json"),
+        ("{", "application/json"),
+        (r#"{"video_path":"no.mp4"}"#, "application/json"),
+        (oversize.as_str(), "application/json"),
+        ("{}", "text/plain"),
+    ];
+    for (body, content_type) in bodies {
+        check(&doc, sessions, post(body, content_type), &mut seen).await;
+    }
+    for query in ["?status=processing", "?limit=none"] {
+        let list = http.get(url(&format!("{sessions}{query}")));
+        check(&doc, sessions, list, &mut seen).await;
+    }
 
     let (_, listed) = super::get_json(&app, "/api/v1/sessions").await;
     let ids: Vec<&str> = listed["items"]
@@ -141,13 +107,8 @@ async fn every_documented_operation_answers_as_documented() {
     let one = "/api/v1/sessions/{id}";
     let unknown = "0123456789abcdef01234567AAAAAAAAAAAAAAAAAAAAAA";
     for id in [ids[0], unknown] {
-        check(
-            &doc,
-            one,
-            http.get(url(&format!("/api/v1/sessions/{id}"))),
-            &mut seen,
-        )
-        .await;
+        let show = http.get(url(&format!("/api/v1/sessions/{id}")));
+        check(&doc, one, show, &mut seen).await;
     }
     for id in [ids[0], ids[0], unknown] {
         let delete = http.request(Method::DELETE, url(&format!("/api/v1/sessions/{id}")));
@@ -163,20 +124,10 @@ async fn every_documented_operation_answers_as_documented() {
     }
 
     let videos = "/api/v1/videos";
-    check(
-        &doc,
-        videos,
-        http.get(url("/api/v1/videos?limit=1")),
-        &mut seen,
-    )
-    .await;
-    check(
-        &doc,
-        videos,
-        http.get(url("/api/v1/videos?limit=0")),
-        &mut seen,
-    )
-    .await;
+    for limit in ["1", "0"] {
+        let list = http.get(url(&format!("{videos}?limit={limit}")));
+        check(&doc, videos, list, &mut seen).await;
+    }
     let itself = "/api/v1/openapi.json";
     check(&doc, itself, http.get(url(itself)), &mut seen).await;
 

@@ -77,13 +77,8 @@ async fn resync_spares_the_fast_watcher_and_gives_the_slow_one_a_gap_snapshot() 
     follow(fast, first).await;
 
     let mut resumed = Resumed::after(first);
-    loop {
-        match slow.next(DRAIN).await {
-            Read::Event(event) if resumed.take(&event) => break,
-            Read::Event(_) => {}
-            other => panic!("the slow watcher after seq {}: {other:?}", resumed.last),
-        }
-    }
+    let who = "the slow watcher";
+    resumed.drain(async || slow.next(DRAIN).await, who).await;
     resumed.check(&app).await;
 }
 
@@ -100,13 +95,8 @@ async fn an_event_stream_that_stops_reading_resyncs_too() {
     follow(fast, first).await;
 
     let mut resumed = Resumed::after(first);
-    loop {
-        match slow.next(DRAIN).await {
-            Read::Event(event) if resumed.take(&event) => break,
-            Read::Event(_) => {}
-            other => panic!("the slow stream after seq {}: {other:?}", resumed.last),
-        }
-    }
+    let who = "the slow stream";
+    resumed.drain(async || slow.next(DRAIN).await, who).await;
     assert!(
         matches!(slow.next(DRAIN).await, Read::Closed),
         "the stream ends"

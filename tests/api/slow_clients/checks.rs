@@ -4,6 +4,7 @@
 use reprise::session::replies::now_ms;
 
 use super::STEPS;
+use super::stalling::Read;
 use crate::helpers::TestApp;
 use crate::sio_client::{Received, SioClient};
 
@@ -92,6 +93,18 @@ impl Resumed {
         }
         self.last = at;
         event.name == "processing_complete"
+    }
+
+    /// Reads with `next` and checks each event until the terminal one; `who` names
+    /// the reader in a failure.
+    pub async fn drain(&mut self, mut next: impl AsyncFnMut() -> Read, who: &str) {
+        loop {
+            match next().await {
+                Read::Event(event) if self.take(&event) => return,
+                Read::Event(_) => {}
+                other => panic!("{who} after seq {}: {other:?}", self.last),
+            }
+        }
     }
 
     /// Asserts the slow watcher got a gap snapshot and reached the end, and the

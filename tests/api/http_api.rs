@@ -20,6 +20,15 @@ pub async fn post_session(http: &Client, app: &TestApp, video: &str) -> Response
         .expect("POST /api/v1/sessions")
 }
 
+/// The id of the session a `POST /api/v1/sessions` of `video` answers with.
+pub async fn session_of(app: &TestApp, video: &str) -> String {
+    let (_, body) = status_and_json(post_session(&Client::new(), app, video).await).await;
+    body["session_id"]
+        .as_str()
+        .expect("a session id")
+        .to_owned()
+}
+
 /// The status and JSON body of a response.
 pub async fn status_and_json(response: Response) -> (u16, Value) {
     let status = response.status().as_u16();

@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::Client;
 use serde_json::Value;
 
-use super::{post_session, status_and_json};
+use super::{session_of, status_and_json};
 use crate::helpers::{Media, TestApp, spawn_app, test_config};
 use crate::redis_server::TestRedis;
 
@@ -85,8 +85,7 @@ async fn a_stream_resumed_on_another_instance_replays_gap_free_to_the_end() {
     config.simulated_step_ms = 30;
     let a = spawn_app(config.clone()).await;
     let b = spawn_app(config).await;
-    let (_, created) = status_and_json(post_session(&Client::new(), &a, "long.mp4").await).await;
-    let id = created["session_id"].as_str().unwrap().to_owned();
+    let id = session_of(&a, "long.mp4").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let messages = read_stream(&b, &id, Some(3)).await;
@@ -123,8 +122,7 @@ async fn an_idle_stream_gets_keep_alive_comments() {
     config.simulated_step_ms = 400;
     config.sse_keep_alive_ms = 100;
     let app = spawn_app(config).await;
-    let (_, created) = status_and_json(post_session(&Client::new(), &app, "slow.mp4").await).await;
-    let id = created["session_id"].as_str().unwrap();
+    let id = &session_of(&app, "slow.mp4").await;
 
     let messages = read_stream(&app, id, None).await;
     let comments = messages
@@ -141,8 +139,7 @@ async fn an_idle_stream_gets_keep_alive_comments() {
 async fn a_malformed_last_event_id_is_refused() {
     let media = Media::new(&["a.mp4"]);
     let app = spawn_app(test_config(media.path(), None)).await;
-    let (_, created) = status_and_json(post_session(&Client::new(), &app, "a.mp4").await).await;
-    let id = created["session_id"].as_str().unwrap();
+    let id = &session_of(&app, "a.mp4").await;
     let refused = Client::new()
         .get(app.url(&format!("/api/v1/sessions/{id}/events")))
         .header("Last-Event-ID", "three")
@@ -163,8 +160,7 @@ async fn last_seq_in_the_query_resumes_like_the_header_and_the_header_wins() {
     config.simulated_steps = 10;
     config.simulated_step_ms = 10;
     let app = spawn_app(config).await;
-    let (_, created) = status_and_json(post_session(&Client::new(), &app, "a.mp4").await).await;
-    let id = created["session_id"].as_str().unwrap();
+    let id = &session_of(&app, "a.mp4").await;
     let done = read_stream(&app, id, None).await;
     let total = events(&done).last().unwrap().1;
 

@@ -125,14 +125,10 @@ impl Grant {
 impl Access {
     /// May this request start, watch or cancel the video at `path`?
     pub fn check(&self, path: &str) -> Result<(), RequestError> {
+        self.authenticated()?;
         match self {
-            Access::Open => Ok(()),
-            Access::Denied(why) => Err(RequestError::Unauthorized(*why)),
-            Access::Token(grant) if grant.expires_s <= now_s() => {
-                Err(RequestError::Unauthorized(AuthError::Expired))
-            }
-            Access::Token(grant) if grant.allows(path) => Ok(()),
-            Access::Token(_) => Err(RequestError::Forbidden),
+            Access::Token(grant) if !grant.allows(path) => Err(RequestError::Forbidden),
+            _ => Ok(()),
         }
     }
 

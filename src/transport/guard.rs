@@ -4,12 +4,24 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::api::ApiError;
 
 use crate::auth::{Access, Authenticator};
 use crate::config::Config;
 use crate::error::RequestError;
 use crate::limits::{self, AddressCounts, AddressSlot, ClaimWindows, TokenBucket};
+use crate::metrics::Metrics;
+
+/// The answer to a page of an origin that may not connect (cross-site WebSocket
+/// hijacking), counted: 403 before any transport starts.
+pub fn refuse_foreign_origin(metrics: &Metrics) -> Response {
+    metrics.refused("forbidden");
+    let message = "this origin may not connect";
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message).into_response()
+}
 
 #[derive(Clone)]
 pub struct Guard {

@@ -6,9 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State as AxumState};
-use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -19,8 +18,8 @@ use socketioxide::socket::DisconnectReason;
 use socketioxide::{SendError, SocketError, SocketIo};
 use tracing::{debug, warn};
 
-use super::api::ApiError;
 use super::dispatch::{Connection, Dispatcher};
+use super::guard::refuse_foreign_origin;
 use crate::fanout::{Delivery, Frame, Watcher, WatcherId, next_watcher_id};
 
 /// A socketioxide socket as a session watcher. Its queue (socketioxide's internal
@@ -109,9 +108,7 @@ pub async fn check_origin(
 ) -> Response {
     let engine_io = request.uri().path().starts_with("/socket.io");
     if engine_io && !dispatcher.guard.origin_allowed(request.headers()) {
-        dispatcher.metrics.refused("forbidden");
-        let message = "this origin may not connect";
-        return ApiError::new(StatusCode::FORBIDDEN, "forbidden", message).into_response();
+        return refuse_foreign_origin(&dispatcher.metrics);
     }
     next.run(request).await
 }

@@ -32,6 +32,7 @@ use serde::Deserialize;
 
 use super::api::ApiError;
 use super::dispatch::Dispatcher;
+use super::guard::refuse_foreign_origin;
 use registry::Registry;
 
 /// The Engine.IO heartbeat: the server pings every `ping_interval` and closes a
@@ -162,13 +163,6 @@ fn bad_request() -> Response {
     Refusal::BadRequest.into_response()
 }
 
-/// A page from an origin that is not allowed (cross-site WebSocket hijacking).
-fn refused_origin(shared: &Shared) -> Response {
-    shared.dispatcher.metrics.refused("forbidden");
-    let message = "this origin may not connect";
-    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message).into_response()
-}
-
 async fn on_get(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -182,7 +176,7 @@ async fn on_get(
     };
     let guard = &shared.dispatcher.guard;
     if !guard.origin_allowed(&headers) {
-        return refused_origin(&shared);
+        return refuse_foreign_origin(&shared.dispatcher.metrics);
     }
     let session = params.sid.as_deref().map(|sid| shared.registry.get(sid));
     let slot = match session {
@@ -214,7 +208,7 @@ async fn on_post(
     body: Bytes,
 ) -> Response {
     if !shared.dispatcher.guard.origin_allowed(&headers) {
-        return refused_origin(&shared);
+        return refuse_foreign_origin(&shared.dispatcher.metrics);
     }
     match params.transport() {
         Ok(Transport::Polling) => {}

@@ -23,7 +23,7 @@ use crate::session::{
     spawn_store_watch,
 };
 use crate::store::memory::MemoryStore;
-use crate::store::redis::{RedisFeed, RedisStore};
+use crate::store::redis::{RedisFeed, RedisStore, Target};
 use crate::store::{Feed, FeedMessage, Inbox, Retention, Store, StoreError, wire};
 use crate::transport::dispatch::Dispatcher;
 use crate::transport::guard::Guard;
@@ -225,10 +225,16 @@ async fn backend(
     };
     Ok(match &config.redis_url {
         Some(url) => {
+            let target = Target::parse(url, config.redis_cluster)?;
             let (prefix, round_trips) = (&config.redis_prefix, metrics.redis.clone());
-            let store = RedisStore::connect_observed(url, prefix, retention, round_trips).await?;
-            let feed = RedisFeed::start(url, &config.redis_prefix, inbox)?;
-            (Arc::new(store), Arc::new(feed), "redis")
+            let store =
+                RedisStore::connect_observed(&target, prefix, retention, round_trips).await?;
+            let feed = RedisFeed::start(&target, prefix, inbox)?;
+            let name = match target {
+                Target::Single(_) => "redis",
+                Target::Cluster(_) => "redis-cluster",
+            };
+            (Arc::new(store), Arc::new(feed), name)
         }
         None => {
             info!("REPRISE_REDIS_URL is unset: using the embedded store (one instance only)");

@@ -13,6 +13,9 @@ pub struct Config {
     /// `None` runs the embedded in-process store (one instance only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis_url: Option<String>,
+    /// Treat `redis_url` as a Redis Cluster seed (also implied by `redis+cluster://`):
+    /// scripts touch one slot each and live events use sharded pub/sub.
+    pub redis_cluster: bool,
     pub redis_prefix: String,
     pub media_root: PathBuf,
     pub output_root: PathBuf,
@@ -121,6 +124,7 @@ impl Default for Config {
         Self {
             listen: "127.0.0.1:8080".into(),
             redis_url: None,
+            redis_cluster: false,
             redis_prefix: "reprise".into(),
             media_root: "./media".into(),
             output_root: "./outputs".into(),

@@ -5,7 +5,7 @@ use super::{Config, ConfigError, OPTIONAL};
 impl Config {
     /// Applies `REPRISE_<KEY>` variables: each replaces the setting `<key>`; an empty
     /// value unsets an optional setting; a list setting takes whitespace-separated words
-    /// (a list of numbers, commas too).
+    /// (a list of numbers, commas too); a switch takes 1/0, true/false, yes/no or on/off.
     pub fn with_env(
         self,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -27,6 +27,17 @@ impl Config {
                         value: value.clone(),
                         reason: e.to_string(),
                     })?,
+                Some(toml::Value::Boolean(_)) => match value.trim() {
+                    "1" | "true" | "yes" | "on" => toml::Value::Boolean(true),
+                    "0" | "false" | "no" | "off" | "" => toml::Value::Boolean(false),
+                    _ => {
+                        return Err(ConfigError::Env {
+                            variable: variable.clone(),
+                            value: value.clone(),
+                            reason: "expected 1/0, true/false, yes/no or on/off".into(),
+                        });
+                    }
+                },
                 Some(toml::Value::Array(list)) if list.first().is_some_and(|v| v.is_integer()) => {
                     let numbers = value
                         .split(|c: char| c == ',' || c.is_whitespace())

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures_util::future::BoxFuture;
 use reprise::session::{Event, SessionId, Snapshot, Update, VideoTag};
 use reprise::store::memory::MemoryStore;
-use reprise::store::redis::{RedisFeed, RedisStore};
+use reprise::store::redis::{RedisFeed, RedisStore, Target};
 use reprise::store::{
     Claim, ClaimRequest, EventPage, Feed, FeedMessage, Lease, Retention, Store, StoreError,
     TakeOver,
@@ -72,7 +72,8 @@ fn redis(retention: Retention) -> BoxFuture<'static, Backend> {
         let store = RedisStore::connect(&redis.url, &redis.prefix, retention)
             .await
             .unwrap_or_else(|e| panic!("RedisStore::connect({}): {e}", redis.url));
-        let feed = RedisFeed::start(&redis.url, &redis.prefix, tx)
+        let target = Target::parse(&redis.url, false).expect("a Redis URL");
+        let feed = RedisFeed::start(&target, &redis.prefix, tx)
             .unwrap_or_else(|e| panic!("RedisFeed::start({}): {e}", redis.url));
         Backend {
             store: Arc::new(store),

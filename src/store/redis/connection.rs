@@ -1,14 +1,23 @@
 //! The store's Redis connection: one multiplexed connection shared by every task, so
 //! that concurrent commands are pipelined on one socket and none waits for a pool
-//! check. A connection that breaks is dropped; the pool opens the next one. Every
-//! call's round trip is observed under its [`RedisOp`].
+//! check; on a Redis Cluster, one cluster connection (a multiplexed connection per
+//! node, each command routed by its first key's slot). A connection that breaks is
+//! dropped; the next command opens a fresh one. Every call's round trip is observed
+//! under its [`RedisOp`].
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
-use redis::aio::MultiplexedConnection;
-use redis::{Cmd, ErrorKind, FromRedisValue, RedisError, Script, ScriptInvocation};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{
+    Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, RedisFuture, Script, ScriptInvocation,
+    Value,
+};
+
+use super::target::Target;
 
 use crate::metrics::{RedisOp, RedisRoundTrips};
 use crate::store::StoreError;
@@ -16,30 +25,40 @@ use crate::store::StoreError;
 /// How long to wait for a new connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a cluster command may wait for its answer, retries included.
+const CLUSTER_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub(super) struct Connection {
-    pool: Pool,
-    current: Mutex<Option<MultiplexedConnection>>,
+    opener: Opener,
+    current: Mutex<Option<Link>>,
     round_trips: Arc<RedisRoundTrips>,
 }
 
+/// What opens the next connection.
+enum Opener {
+    Single(Pool),
+    Cluster(Box<ClusterClient>),
+}
+
 impl Connection {
-    /// A connection to `url`, opened on first use, observing its calls in `round_trips`.
-    pub fn new(url: &str, round_trips: Arc<RedisRoundTrips>) -> Result<Self, StoreError> {
-        let mut config = Config::from_url(url);
-        config.pool = Some(PoolConfig {
-            max_size: 2,
-            timeouts: Timeouts {
-                wait: Some(CONNECT_TIMEOUT),
-                create: Some(CONNECT_TIMEOUT),
-                recycle: Some(CONNECT_TIMEOUT),
-            },
-            ..PoolConfig::default()
-        });
-        let pool = config
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    /// A connection to `target`, opened on first use, observing its calls in
+    /// `round_trips`.
+    pub fn new(target: &Target, round_trips: Arc<RedisRoundTrips>) -> Result<Self, StoreError> {
+        let unavailable = |e: RedisError| StoreError::Unavailable(e.to_string());
+        let opener = match target {
+            Target::Single(url) => Opener::Single(pool(url)?),
+            Target::Cluster(seeds) => Opener::Cluster(Box::new(
+                ClusterClient::builder(seeds.iter().map(String::as_str))
+                    .connection_timeout(CONNECT_TIMEOUT)
+                    .response_timeout(CONNECT_TIMEOUT)
+                    .overall_response_timeout(Some(CLUSTER_RESPONSE_TIMEOUT))
+                    .retries(3)
+                    .build()
+                    .map_err(unavailable)?,
+            )),
+        };
         Ok(Self {
-            pool,
+            opener,
             current: Mutex::default(),
             round_trips,
         })
@@ -77,16 +96,23 @@ impl Connection {
         loaded.map(drop).map_err(|error| self.failed(error))
     }
 
-    async fn get(&self) -> Result<MultiplexedConnection, StoreError> {
+    async fn get(&self) -> Result<Link, StoreError> {
         if let Some(conn) = self.current().clone() {
             return Ok(conn);
         }
-        let pooled = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let conn = deadpool_redis::Connection::take(pooled);
+        let unavailable = |e: &dyn std::fmt::Display| StoreError::Unavailable(e.to_string());
+        let conn = match &self.opener {
+            Opener::Single(pool) => {
+                let pooled = pool.get().await.map_err(|e| unavailable(&e))?;
+                Link::Single(deadpool_redis::Connection::take(pooled))
+            }
+            Opener::Cluster(client) => Link::Cluster(
+                client
+                    .get_async_connection()
+                    .await
+                    .map_err(|e| unavailable(&e))?,
+            ),
+        };
         Ok(self.current().get_or_insert(conn).clone())
     }
 
@@ -103,9 +129,62 @@ impl Connection {
         StoreError::Unavailable(error.to_string())
     }
 
-    fn current(&self) -> std::sync::MutexGuard<'_, Option<MultiplexedConnection>> {
+    fn current(&self) -> std::sync::MutexGuard<'_, Option<Link>> {
         self.current
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The pool that opens single-server connections: at most two at once, each bounded
+/// by [`CONNECT_TIMEOUT`].
+fn pool(url: &str) -> Result<Pool, StoreError> {
+    let mut config = Config::from_url(url);
+    config.pool = Some(PoolConfig {
+        max_size: 2,
+        timeouts: Timeouts {
+            wait: Some(CONNECT_TIMEOUT),
+            create: Some(CONNECT_TIMEOUT),
+            recycle: Some(CONNECT_TIMEOUT),
+        },
+        ..PoolConfig::default()
+    });
+    config
+        .create_pool(Some(Runtime::Tokio1))
+        .map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
+/// An open connection, to one server or to a cluster.
+#[derive(Clone)]
+enum Link {
+    Single(MultiplexedConnection),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Link {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Link::Single(conn) => conn.req_packed_command(cmd),
+            Link::Cluster(conn) => conn.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Link::Single(conn) => conn.req_packed_commands(pipeline, offset, count),
+            Link::Cluster(conn) => conn.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Link::Single(conn) => conn.get_db(),
+            Link::Cluster(conn) => conn.get_db(),
+        }
     }
 }

@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::keys::Keys;
 use super::subscriber::{Command, Subscriber};
+use super::target::Target;
 use crate::session::{EventKind, SessionId};
 use crate::store::{Feed, Inbox, StoreError};
 
@@ -21,17 +22,17 @@ pub struct RedisFeed {
 }
 
 impl RedisFeed {
-    /// Starts the subscriber task for `url`, with channels named under `prefix`.
+    /// Starts the subscriber task for `target`, with channels named under `prefix`.
     ///
     /// Must be called within a Tokio runtime. The connection is opened by the task
     /// (and reopened whenever it drops), so a Redis that is down now is no error;
     /// subscriptions wait until it answers.
-    pub fn start(url: &str, prefix: &str, inbox: Inbox) -> Result<Self, StoreError> {
-        let unavailable = |e: &dyn std::fmt::Display| StoreError::Unavailable(e.to_string());
-        let client = redis::Client::open(url).map_err(|e| unavailable(&e))?;
-        let runtime = tokio::runtime::Handle::try_current().map_err(|e| unavailable(&e))?;
+    pub fn start(target: &Target, prefix: &str, inbox: Inbox) -> Result<Self, StoreError> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let (commands, receiver) = mpsc::unbounded_channel();
-        runtime.spawn(Subscriber::new(client, Keys::new(prefix), inbox, receiver).run());
+        let subscriber = Subscriber::new(target, Keys::new(prefix), inbox, receiver)?;
+        runtime.spawn(subscriber.run());
         Ok(Self { commands })
     }
 }

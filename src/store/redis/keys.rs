@@ -1,11 +1,24 @@
 //! Redis key and channel names.
 //!
-//! Every key of a video and of its sessions carries the video's tag as a Redis Cluster
-//! hash tag (`<prefix>:{<tag>}:...`), so one Lua script may touch all of them.
+//! Keys are spread over [`SHARDS`] Redis Cluster hash tags: a video's keys, its
+//! sessions' keys and the indexes that hold them (lease deadlines, the queue, sessions
+//! by creation, the hand-over channel) all carry the tag of the video's shard,
+//! `<prefix>:{<shard>}:...`, so every Lua script touches one cluster slot, on a single
+//! Redis and on a cluster alike. The shard is the first hex digit of the video's tag.
 
 use crate::session::SessionId;
 
-/// Names every key under a prefix, hash-tagged by video.
+/// The shards' hash tags: one per hex digit, so 16 cluster slots carry the data.
+pub const SHARDS: [&str; 16] = [
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f",
+];
+
+/// The shard of a video tag (or of a session id, which starts with it).
+pub fn shard_of(tag: &str) -> &str {
+    tag.get(..1).unwrap_or("0")
+}
+
+/// Names every key under a prefix, hash-tagged by shard.
 #[derive(Clone, Debug)]
 pub struct Keys {
     pub prefix: String,
@@ -18,10 +31,15 @@ impl Keys {
         }
     }
 
-    /// `<prefix>:{<tag>}:`, the start of every key of the video; scripts derive a
-    /// session's hash from it as `<base>s:<session id>`.
+    /// `<prefix>:{<shard>}:`, the start of every key of the shard.
+    pub fn shard(&self, shard: &str) -> String {
+        format!("{}:{{{shard}}}:", self.prefix)
+    }
+
+    /// `<prefix>:{<shard>}:<tag>:`, the start of every key of the video; scripts derive
+    /// a session's hash from it as `<base>s:<session id>`.
     pub fn base(&self, tag: &str) -> String {
-        format!("{}:{{{tag}}}:", self.prefix)
+        format!("{}{tag}:", self.shard(shard_of(tag)))
     }
 
     /// The video's lease: `"<token>:<session id>"`, expiring with the lease.
@@ -59,33 +77,29 @@ impl Keys {
         self.of_session(id, "r")
     }
 
-    /// The lease-deadline index: a sorted set of running session ids, each scored
-    /// with its lease's deadline in ms by Redis's clock (0 once handed over).
-    ///
-    /// Not hash-tagged: in Redis Cluster it lives in another slot than the keys of
-    /// the sessions, so the scripts that maintain it will have to stop touching it
-    /// there (a later change); on a single Redis it is kept exactly in step.
-    pub fn leases(&self) -> String {
-        format!("{}:leases", self.prefix)
+    /// The shard's lease-deadline index: a sorted set of its running session ids, each
+    /// scored with its lease's deadline in ms by Redis's clock (0 once handed over).
+    pub fn leases(&self, shard: &str) -> String {
+        self.shard(shard) + "leases"
     }
 
-    /// The cluster-wide queue: a sorted set of the ids of sessions claimed as queued,
-    /// scored with their claim time in ms. Not hash-tagged, like [`Keys::leases`].
-    pub fn queue(&self) -> String {
-        format!("{}:queue", self.prefix)
+    /// The shard's part of the cluster-wide queue: a sorted set of the ids of sessions
+    /// claimed as queued, scored with their claim time in ms.
+    pub fn queue(&self, shard: &str) -> String {
+        self.shard(shard) + "queue"
     }
 
-    /// The session index: a sorted set of every session id, scored with its creation
-    /// time in ms, for listings. Not hash-tagged, like [`Keys::leases`]; entries of
-    /// expired sessions are dropped by the listing that meets them.
-    pub fn sessions(&self) -> String {
-        format!("{}:sessions", self.prefix)
+    /// The shard's session index: a sorted set of its session ids, scored with their
+    /// creation time in ms, for listings; entries of expired sessions are dropped by
+    /// the listing that meets them.
+    pub fn sessions(&self, shard: &str) -> String {
+        self.shard(shard) + "sessions"
     }
 
-    /// The channel on which every hand-over is announced, with the session id as the
-    /// message.
-    pub fn handover(&self) -> String {
-        format!("{}:handover", self.prefix)
+    /// The channel on which the shard's hand-overs are announced, with the session id
+    /// as the message.
+    pub fn handover(&self, shard: &str) -> String {
+        self.shard(shard) + "handover"
     }
 
     /// The session whose channel this is; `None` for any other name.
@@ -93,8 +107,9 @@ impl Keys {
         let rest = channel
             .strip_prefix(self.prefix.as_str())?
             .strip_prefix(":{")?;
-        let (tag, id) = rest.split_once("}:c:")?;
-        SessionId::parse(id).filter(|id| id.tag() == tag)
+        let (shard, rest) = rest.split_once("}:")?;
+        let (tag, id) = rest.split_once(":c:")?;
+        SessionId::parse(id).filter(|id| id.tag() == tag && shard_of(tag) == shard)
     }
 
     fn of_session(&self, id: &SessionId, kind: &str) -> String {
@@ -103,54 +118,4 @@ impl Keys {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::session::VideoTag;
-
-    #[test]
-    fn video_keys_share_the_video_hash_tag() {
-        let keys = Keys::new("reprise");
-        let tag = VideoTag::of("a/b.mp4");
-        let tag = tag.as_str();
-        assert_eq!(keys.lock(tag), format!("reprise:{{{tag}}}:lock"));
-        assert_eq!(keys.fence(tag), format!("reprise:{{{tag}}}:fence"));
-        assert_eq!(keys.latest(tag), format!("reprise:{{{tag}}}:latest"));
-        assert_eq!(keys.base(tag), format!("reprise:{{{tag}}}:"));
-    }
-
-    #[test]
-    fn session_keys_are_derived_from_the_base() {
-        let keys = Keys::new("t1");
-        let id = SessionId::generate(&VideoTag::of("x.mp4"));
-        let base = keys.base(id.tag());
-        assert_eq!(keys.session(&id), format!("{base}s:{id}"));
-        assert_eq!(keys.events(&id), format!("{base}e:{id}"));
-        assert_eq!(keys.channel(&id), format!("{base}c:{id}"));
-        assert_eq!(keys.run_log(&id), format!("{base}r:{id}"));
-        assert_eq!(
-            keys.session(&id),
-            format!("t1:{{{}}}:s:{}", id.tag(), id.as_str())
-        );
-    }
-
-    #[test]
-    fn channel_names_map_back_to_their_session() {
-        let keys = Keys::new("p:q");
-        let id = SessionId::generate(&VideoTag::of("x.mp4"));
-        assert_eq!(
-            keys.session_of_channel(&keys.channel(&id)),
-            Some(id.clone())
-        );
-        let other = SessionId::generate(&VideoTag::of("y.mp4"));
-        for bad in [
-            keys.session(&id),
-            Keys::new("p").channel(&id),
-            format!("p:q:{{{}}}:c:{}", other.tag(), id),
-            format!("{}x", keys.channel(&id)),
-            keys.handover(),
-            String::new(),
-        ] {
-            assert_eq!(keys.session_of_channel(&bad), None, "{bad}");
-        }
-    }
-}
+mod tests;

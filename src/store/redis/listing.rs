@@ -1,35 +1,95 @@
-//! Listing sessions from the Redis store's session index, one script call per page.
+//! Listing sessions from the Redis store's session indexes: one script call per shard
+//! (sent together), merged newest first.
+
+use futures_util::future::try_join_all;
 
 use super::RedisStore;
-use super::reply::{self, corrupt};
-use super::scripts;
+use super::keys::SHARDS;
+use super::reply::{self, Reply, corrupt};
 use crate::metrics::RedisOp;
-use crate::session::SessionId;
+use crate::session::{SessionId, Snapshot};
 use crate::store::{ListCursor, ListQuery, SessionPage, StoreError};
 
-/// The most index entries one page looks at: a page filtered down to few sessions
-/// ends early with a cursor rather than holding Redis long.
+/// The most index entries one shard's page looks at: a page filtered down to few
+/// sessions ends early with a cursor rather than holding Redis long.
 const LOOK_AT_MOST: usize = 2_000;
+
+/// One shard's page: its sessions, newest first, and where it stopped (`None` when
+/// it holds nothing older).
+struct ShardPage {
+    sessions: Vec<(ListCursor, Snapshot)>,
+    stop: Option<ListCursor>,
+}
 
 impl RedisStore {
     pub(super) async fn list(&self, query: &ListQuery) -> Result<SessionPage, StoreError> {
         let limit = query.limit.max(1);
-        let call = scripts::list(&self.keys, query, limit, LOOK_AT_MOST.max(limit));
-        let mut reply = self.run(RedisOp::List, call).await?;
-        let (score, id) = (reply.text()?, reply.text()?);
-        let next = if id.is_empty() {
-            None
-        } else {
-            let created_ms = score
-                .parse()
-                .map_err(|_| corrupt(format_args!("index score {score:?}")))?;
-            let id = SessionId::parse(&id).ok_or_else(|| corrupt("index entry"))?;
-            Some(ListCursor { created_ms, id })
-        };
-        let sessions = reply
-            .rest()
-            .map(|hash| reply::snapshot(&reply::hash(hash)?))
-            .collect::<Result<_, _>>()?;
-        Ok(SessionPage { sessions, next })
+        let pages = SHARDS.map(|shard| async move {
+            let budget = LOOK_AT_MOST.max(limit);
+            let call = self.scripts.list(&self.keys, shard, query, limit, budget);
+            shard_page(self.run(RedisOp::List, call).await?)
+        });
+        Ok(merge(try_join_all(pages).await?, limit))
     }
+}
+
+/// Merges the shards' pages. Every shard has listed all it holds down to where it
+/// stopped, so the merged page is complete down to the youngest of those stops and
+/// ends there at the latest; what lies below waits for the next page. A full page
+/// always has a next cursor, as a single index's listing does.
+fn merge(pages: Vec<ShardPage>, limit: usize) -> SessionPage {
+    let newest_first = |a: &ListCursor, b: &ListCursor| order(b).cmp(&order(a));
+    let boundary = pages
+        .iter()
+        .filter_map(|page| page.stop.as_ref())
+        .max_by(|a, b| newest_first(b, a))
+        .cloned();
+    let mut found: Vec<(ListCursor, Snapshot)> = pages
+        .into_iter()
+        .flat_map(|page| page.sessions)
+        .filter(|(at, _)| boundary.as_ref().is_none_or(|b| order(at) >= order(b)))
+        .collect();
+    found.sort_by(|a, b| newest_first(&a.0, &b.0));
+    let next = if found.len() >= limit {
+        found.truncate(limit);
+        found.last().map(|(at, _)| at.clone())
+    } else {
+        boundary
+    };
+    SessionPage {
+        sessions: found.into_iter().map(|(_, snapshot)| snapshot).collect(),
+        next,
+    }
+}
+
+fn order(cursor: &ListCursor) -> (u64, &str) {
+    (cursor.created_ms, cursor.id.as_str())
+}
+
+/// Decodes `{cursor score or "", cursor id or "", HGETALL of each session}`.
+fn shard_page(mut reply: Reply) -> Result<ShardPage, StoreError> {
+    let (score, id) = (reply.text()?, reply.text()?);
+    let stop = if id.is_empty() {
+        None
+    } else {
+        Some(cursor(&score, &id)?)
+    };
+    let sessions = reply
+        .rest()
+        .map(|hash| {
+            let hash = reply::hash(hash)?;
+            let field = |name: &str| hash.get(name).map_or("", String::as_str);
+            let at = cursor(field("created_ms"), field("id"))?;
+            Ok((at, reply::snapshot(&hash)?))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(ShardPage { sessions, stop })
+}
+
+fn cursor(created_ms: &str, id: &str) -> Result<ListCursor, StoreError> {
+    let created_ms = created_ms
+        .parse()
+        .map_err(|_| corrupt(format_args!("session creation time {created_ms:?}")))?;
+    let id = SessionId::parse(id).ok_or_else(|| corrupt(format_args!("session id {id:?}")))?;
+    Ok(ListCursor { created_ms, id })
 }

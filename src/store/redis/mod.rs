@@ -1,12 +1,13 @@
 //! The Redis store: every atomic step one Lua script; live events over pub/sub.
 //!
-//! All keys of a video and of its sessions share the video's hash tag (see [`Keys`]),
-//! so each script touches one Redis Cluster slot, but for three indexes the scripts
-//! keep in step: lease deadlines (`<prefix>:leases`), the queue (`<prefix>:queue`) and
-//! sessions by creation (`<prefix>:sessions`). In Redis Cluster they live in other
-//! slots, so cluster mode will have to maintain them outside the scripts. The scripts live in `scripts/*.lua`, each stating its KEYS,
-//! ARGV and guarantees; `scripts.rs` fills them in, and `leases.rs` runs the lease
-//! steps (takeover, hand-over, run log).
+//! Keys are spread over 16 shards by hash tag (see [`Keys`]): a video's keys, its
+//! sessions' keys and the indexes that hold them (lease deadlines, the queue, sessions
+//! by creation) share the video's shard, so each script touches one Redis Cluster slot.
+//! On a single Redis (`redis://`) scripts publish with PUBLISH; on a Redis Cluster
+//! (`redis+cluster://`, see [`Target`]) with SPUBLISH, and the feed subscribes with
+//! SSUBSCRIBE. The scripts live in `scripts/*.lua`, each stating its KEYS, ARGV and
+//! guarantees; `scripts.rs` compiles them, `leases.rs` runs the lease steps
+//! (takeover, hand-over, run log) and `listing.rs` the listing, shard by shard.
 
 mod connection;
 mod feed;
@@ -16,6 +17,7 @@ mod listing;
 mod reply;
 mod scripts;
 mod subscriber;
+mod target;
 
 use std::sync::Arc;
 
@@ -25,9 +27,11 @@ use serde_json::Map;
 
 pub use feed::RedisFeed;
 pub use keys::Keys;
+pub use target::{CLUSTER_SCHEME, Target};
 
 use self::connection::Connection;
 use self::reply::{Reply, corrupt};
+use self::scripts::Scripts;
 use super::wire::{event_json, event_tail, format_progress, update_tail};
 use super::{
     Cancel, Claim, ClaimRequest, EventPage, Lease, ListQuery, Retention, SessionPage, Store,
@@ -39,34 +43,39 @@ use crate::session::{Event, EventKind, SessionId, Snapshot, Status, Update, Vide
 /// Sessions, leases and event logs in Redis, shared by every instance.
 pub struct RedisStore {
     redis: Connection,
+    scripts: &'static Scripts,
     keys: Keys,
     retention: Retention,
 }
 
 impl RedisStore {
-    /// Connects to `url`; every key starts with `prefix`. Fails with
-    /// [`StoreError::Unavailable`] unless Redis answers and has loaded every script.
+    /// Connects to `url` (a single server, or a cluster by `redis+cluster://`); every
+    /// key starts with `prefix`. Fails with [`StoreError::Unavailable`] unless Redis
+    /// answers and has loaded every script.
     pub async fn connect(
         url: &str,
         prefix: &str,
         retention: Retention,
     ) -> Result<Self, StoreError> {
-        Self::connect_observed(url, prefix, retention, Arc::default()).await
+        let target = Target::parse(url, false)?;
+        Self::connect_observed(&target, prefix, retention, Arc::default()).await
     }
 
-    /// [`RedisStore::connect`], observing every call's round trip in `round_trips`.
+    /// [`RedisStore::connect`] to `target`, observing every call's round trip in
+    /// `round_trips`.
     pub async fn connect_observed(
-        url: &str,
+        target: &Target,
         prefix: &str,
         retention: Retention,
         round_trips: Arc<RedisRoundTrips>,
     ) -> Result<Self, StoreError> {
         let store = Self {
-            redis: Connection::new(url, round_trips)?,
+            redis: Connection::new(target, round_trips)?,
+            scripts: Scripts::get(target.publish()),
             keys: Keys::new(prefix),
             retention,
         };
-        for script in scripts::all() {
+        for script in store.scripts.all() {
             store.redis.load(script).await?;
         }
         Ok(store)
@@ -107,7 +116,7 @@ impl Store for RedisStore {
         let mut reply = self
             .run(
                 RedisOp::Claim,
-                scripts::claim(&self.keys, request, status, &tail),
+                self.scripts.claim(&self.keys, request, status, &tail),
             )
             .await?;
         let outcome = reply.text()?;
@@ -127,7 +136,7 @@ impl Store for RedisStore {
     }
 
     async fn renew(&self, lease: &Lease, ttl_ms: u64) -> Result<bool, StoreError> {
-        let call = scripts::renew(&self.keys, lease, ttl_ms);
+        let call = self.scripts.renew(&self.keys, lease, ttl_ms);
         self.flag(RedisOp::Renew, call).await
     }
 
@@ -137,7 +146,9 @@ impl Store for RedisStore {
             _ => format_progress(update.progress),
         };
         let tail = update_tail(&lease.session_id, &lease.video_path, update);
-        let call = scripts::append(&self.keys, lease, update, &progress, &tail, self.retention);
+        let call = self
+            .scripts
+            .append(&self.keys, lease, update, &progress, &tail, self.retention);
         let mut reply = self.run(RedisOp::Append, call).await?;
         match reply.text()?.as_str() {
             "ok" => recorded(&mut reply, update.kind, &tail),
@@ -157,7 +168,7 @@ impl Store for RedisStore {
             return Ok(Cancel::AlreadyEnded(snapshot));
         }
         let tail = event_tail(id, &snapshot.video_path, Status::Cancelled, &Map::new());
-        let call = scripts::cancel(&self.keys, id, &tail, self.retention);
+        let call = self.scripts.cancel(&self.keys, id, &tail, self.retention);
         let mut reply = self.run(RedisOp::Cancel, call).await?;
         match reply.text()?.as_str() {
             "cancelled" => recorded(&mut reply, EventKind::Cancelled, &tail).map(Cancel::Cancelled),
@@ -188,7 +199,7 @@ impl Store for RedisStore {
         after: u64,
         limit: usize,
     ) -> Result<EventPage, StoreError> {
-        let call = scripts::read(&self.keys, id, after, limit);
+        let call = self.scripts.read(&self.keys, id, after, limit);
         let mut reply = self.run(RedisOp::Read, call).await?;
         let entries = Reply::new(reply.next()?)?.rest();
         let events = entries.map(reply::event).collect::<Result<_, _>>()?;

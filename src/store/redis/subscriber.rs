@@ -1,20 +1,22 @@
 //! The task behind [`super::RedisFeed`]: owns the pub/sub connection, applies
 //! subscription requests in order, forwards messages to the inbox, and reconnects.
-//! The hand-over channel is subscribed on every connection, whatever the requests.
+//! Every shard's hand-over channel is subscribed on every connection, whatever the
+//! requests.
 
+mod link;
 mod requests;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
-use redis::aio::{PubSubSink, PubSubStream};
-use redis::{Client, Msg, Value};
+use redis::Msg;
 use tokio::sync::{mpsc, oneshot};
 
+use self::link::{Link, Messages};
 use self::requests::{Trouble, timed};
 use super::feed::parse_message;
-use super::keys::Keys;
+use super::keys::{Keys, SHARDS};
+use super::target::Target;
 use crate::session::{Event, SessionId};
 use crate::store::{FeedMessage, Inbox, StoreError};
 
@@ -49,10 +51,10 @@ enum Stop {
 
 /// The state of the feed's background task.
 pub struct Subscriber {
-    client: Client,
+    opener: link::Opener,
     keys: Keys,
-    /// The hand-over channel's name, subscribed on every connection.
-    handover: String,
+    /// The shards' hand-over channels, subscribed on every connection.
+    handovers: HashSet<String>,
     inbox: Inbox,
     commands: mpsc::UnboundedReceiver<Command>,
     /// Sessions whose channel is (or, once connected, will be) subscribed.
@@ -66,14 +68,16 @@ pub struct Subscriber {
 
 impl Subscriber {
     pub fn new(
-        client: Client,
+        target: &Target,
         keys: Keys,
         inbox: Inbox,
         commands: mpsc::UnboundedReceiver<Command>,
-    ) -> Self {
-        Self {
-            client,
-            handover: keys.handover(),
+    ) -> Result<Self, StoreError> {
+        let opener =
+            link::Opener::new(target).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Self {
+            opener,
+            handovers: SHARDS.iter().map(|shard| keys.handover(shard)).collect(),
             keys,
             inbox,
             commands,
@@ -81,14 +85,14 @@ impl Subscriber {
             waiting: Vec::new(),
             last_warning: None,
             dropped: 0,
-        }
+        })
     }
 
     /// Runs until the feed is dropped or the inbox closes.
     pub async fn run(mut self) {
         let mut outage = None;
         loop {
-            let Some((sink, stream)) = self.connect(outage).await else {
+            let Some((link, messages)) = self.connect(outage).await else {
                 return;
             };
             for done in self.waiting.drain(..) {
@@ -97,7 +101,7 @@ impl Subscriber {
             if outage.is_some() && self.inbox.send(FeedMessage::Resync).is_err() {
                 return;
             }
-            match self.serve(sink, stream).await {
+            match self.serve(link, messages).await {
                 Stop::Done => return,
                 Stop::Lost(cause) => {
                     tracing::warn!(%cause, "redis feed lost its connection; reconnecting");
@@ -109,7 +113,7 @@ impl Subscriber {
 
     /// Connects and re-subscribes every active channel, retrying with capped backoff
     /// while still taking requests; `None` when the task should end instead.
-    async fn connect(&mut self, mut outage: Option<Instant>) -> Option<(PubSubSink, PubSubStream)> {
+    async fn connect(&mut self, mut outage: Option<Instant>) -> Option<(Link, Messages)> {
         let mut delay = BACKOFF_START;
         loop {
             match self.try_connect().await {
@@ -133,17 +137,14 @@ impl Subscriber {
         }
     }
 
-    async fn try_connect(&self) -> Result<(PubSubSink, PubSubStream), Trouble> {
-        let pubsub = timed(self.client.get_async_pubsub()).await?;
-        let (mut sink, stream) = pubsub.split();
+    async fn try_connect(&self) -> Result<(Link, Messages), Trouble> {
+        let (mut link, messages) = timed(self.opener.open()).await?;
         let sessions = self.active.iter().map(|id| self.keys.channel(id));
-        let channels: Vec<String> = std::iter::once(self.keys.handover())
-            .chain(sessions)
-            .collect();
+        let channels: Vec<String> = self.handovers.iter().cloned().chain(sessions).collect();
         for chunk in channels.chunks(BATCH) {
-            timed(sink.subscribe(chunk)).await?;
+            timed(link.subscribe(chunk)).await?;
         }
-        Ok((sink, stream))
+        Ok((link, messages))
     }
 
     /// Records requests until `delay` has passed; false when the task should end.
@@ -168,7 +169,7 @@ impl Subscriber {
         }
     }
 
-    async fn serve(&mut self, mut sink: PubSubSink, mut stream: PubSubStream) -> Stop {
+    async fn serve(&mut self, mut link: Link, mut messages: Messages) -> Stop {
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.reset();
         loop {
@@ -178,15 +179,15 @@ impl Subscriber {
                 biased;
                 command = self.commands.recv() => match command {
                     None => return Stop::Done,
-                    Some(command) => self.apply(&mut sink, command).await,
+                    Some(command) => self.apply(&mut link, command).await,
                 },
-                message = stream.next() => match message {
+                message = messages.next() => match message {
                     None => Err(Trouble::Lost("connection closed".to_owned())),
                     Some(message) if self.deliver(&message) => Ok(()),
                     Some(_) => return Stop::Done,
                 },
                 _ = self.inbox.closed() => return Stop::Done,
-                _ = heartbeat.tick() => timed(sink.ping::<Value>()).await.map(drop),
+                _ = heartbeat.tick() => timed(link.ping()).await,
             };
             if let Err(trouble) = outcome {
                 return Stop::Lost(trouble.cause());
@@ -199,7 +200,7 @@ impl Subscriber {
     fn deliver(&mut self, message: &Msg) -> bool {
         let channel = message.get_channel_name();
         let payload = message.get_payload_bytes();
-        let forward = if channel == self.handover {
+        let forward = if self.handovers.contains(channel) {
             let id = std::str::from_utf8(payload).ok().and_then(SessionId::parse);
             id.map(FeedMessage::HandedOver)
         } else {

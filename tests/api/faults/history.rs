@@ -1,14 +1,13 @@
-//! What Redis recorded of a session: its event stream (`<prefix>:{<tag>}:e:<id>`,
+//! What Redis recorded of a session: its event stream (`Keys::events`,
 //! entry `<seq>-0`, fields `k` name, `d` payload, `t` ts, `o` the writer's fencing
-//! token) and its run log (`<prefix>:{<tag>}:r:<id>`, lines `start <token>
+//! token) and its run log (`Keys::run_log`, lines `start <token>
 //! <instance> <ms>` and `end <token> <instance> <ms> <how>`).
 
+use reprise::session::SessionId;
+use reprise::store::redis::Keys;
 use serde_json::Value;
 
 use super::cluster::Cluster;
-
-/// The hex video tag at the front of every session id.
-const TAG_LEN: usize = 24;
 
 /// One stream entry.
 #[derive(Clone, Debug)]
@@ -41,17 +40,18 @@ pub struct History {
 
 impl History {
     pub async fn read(cluster: &Cluster, session_id: &str) -> Self {
-        let base = format!("{}:{{{}}}:", cluster.prefix, &session_id[..TAG_LEN]);
+        let keys = Keys::new(cluster.prefix.as_str());
+        let id = SessionId::parse(session_id).expect("a session id");
         let mut conn = cluster.conn().await;
         let raw: Vec<(String, Vec<String>)> = redis::cmd("XRANGE")
-            .arg(format!("{base}e:{session_id}"))
+            .arg(keys.events(&id))
             .arg("-")
             .arg("+")
             .query_async(&mut conn)
             .await
             .expect("XRANGE of the session's stream");
         let lines: Vec<String> = redis::cmd("LRANGE")
-            .arg(format!("{base}r:{session_id}"))
+            .arg(keys.run_log(&id))
             .arg(0)
             .arg(-1)
             .query_async(&mut conn)

@@ -46,7 +46,7 @@ async fn redis_stream_entries_carry_their_writers_token() {
         .expect("connection");
     let score = async |conn: &mut redis::aio::MultiplexedConnection, id: &SessionId| {
         let score: Option<f64> = conn
-            .zscore(keys.leases(), id.as_str())
+            .zscore(keys.leases(&id.tag()[..1]), id.as_str())
             .await
             .expect("ZSCORE");
         score

@@ -1,8 +1,7 @@
 -- append.lua: records and publishes a session's next event under its owner's lease.
 -- KEYS[1] the video's lock, KEYS[2] the session's hash, KEYS[3] its event stream,
 -- KEYS[4] its channel, KEYS[5] the video's latest pointer, KEYS[6] the session's run
--- log, KEYS[7] the lease-deadline index (not hash-tagged: in Redis Cluster it lives in
--- another slot, so for cluster mode its upkeep will have to leave this script).
+-- log, KEYS[7] the lease-deadline index (the video's shard's).
 -- ARGV[1] session id, ARGV[2] lease token, ARGV[3] event name, ARGV[4] status,
 -- ARGV[5] progress (a JSON number), ARGV[6] event tail, ARGV[7] terminal ("1" or "0"),
 -- ARGV[8] retained events, ARGV[9] retained ms, ARGV[10] TTL in ms of an ended session,

@@ -1,9 +1,7 @@
 -- cancel.lua: ends a queued or processing session as cancelled, whoever owns it.
 -- KEYS[1] the session's hash, KEYS[2] its event stream, KEYS[3] its channel,
 -- KEYS[4] the video's lock, KEYS[5] its fence, KEYS[6] its latest pointer,
--- KEYS[7] the session's run log, KEYS[8] the lease-deadline index (not hash-tagged: in
--- Redis Cluster it lives in another slot, so for cluster mode its upkeep will have to
--- leave this script).
+-- KEYS[7] the session's run log, KEYS[8] the lease-deadline index (the video's shard's).
 -- ARGV[1] session id, ARGV[2] tail of the processing_cancelled event,
 -- ARGV[3] retained events, ARGV[4] retained ms, ARGV[5] TTL in ms of an ended session.
 -- Returns {"cancelled", seq, progress, ts}, {"ended", HGETALL} when already terminal,

@@ -2,9 +2,8 @@
 -- KEYS[1] lock, KEYS[2] fence, KEYS[3] latest (of the video);
 -- KEYS[4] hash, KEYS[5] event stream, KEYS[6] channel (of the session to create);
 -- KEYS[7] the lease-deadline index, KEYS[8] the queue of queued sessions, KEYS[9] the
---         session index (none is hash-tagged: in Redis Cluster they live in other
---         slots, so for cluster mode their upkeep will have to leave this script).
--- ARGV[1] the video's key base "<prefix>:{<tag>}:"; the hash of an existing session is
+--         session index (each the video's shard's, so every key is in one slot).
+-- ARGV[1] the video's key base "<prefix>:{<shard>}:<tag>:"; the hash of an existing session is
 --         derived from it as "<base>s:<id>" (same hash tag, so the same cluster slot),
 -- ARGV[2] new session id, ARGV[3] canonical video path, ARGV[4] owner,
 -- ARGV[5] force ("1" or "0"), ARGV[6] initial status ("queued" or "processing"),

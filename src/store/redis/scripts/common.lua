@@ -1,7 +1,9 @@
--- common.lua: helpers prepended (at compile time) to every script that writes events or
--- lease deadlines (see scripts.rs), so each is still one script run atomically. No
--- KEYS/ARGV of its own: every function takes the keys it touches, which its caller
--- received in KEYS.
+-- common.lua: helpers prepended to every script that writes events or lease deadlines
+-- (see scripts.rs), so each is still one script run atomically. No KEYS/ARGV of its
+-- own: every function takes the keys it touches, which its caller received in KEYS.
+-- PUBLISH, set by the line scripts.rs puts first, is the publishing command: PUBLISH on
+-- a single Redis, SPUBLISH (sharded pub/sub, the channel in the script's slot) on a
+-- Redis Cluster.
 
 -- Redis server time in ms since the Unix epoch, as a decimal string.
 local function now_ms()
@@ -19,16 +21,14 @@ local function record(stream, seq, kind, progress, ts, tail, token)
   return payload
 end
 
--- Sets session `id`'s score in the lease-deadline `index` to `now` + `ms` (both ms).
--- The index is not hash-tagged: in Redis Cluster it lives in another slot than the
--- session's keys, so for cluster mode its upkeep will have to move out of the scripts.
+-- Sets session `id`'s score in its shard's lease-deadline `index` to `now` + `ms`.
 local function lease_deadline(index, id, now, ms)
   redis.call('ZADD', index, tonumber(now) + tonumber(ms), id)
 end
 
 -- Publishes a recorded event on the session's channel as "<seq> <name> <payload>".
 local function publish(channel, seq, kind, payload)
-  redis.call('PUBLISH', channel, seq .. ' ' .. kind .. ' ' .. payload)
+  redis.call(PUBLISH, channel, seq .. ' ' .. kind .. ' ' .. payload)
 end
 
 -- After event `seq` was added: drops every event before the last `keep` once event
@@ -50,7 +50,7 @@ end
 
 -- Keeps an ended session's hash, stream and run log, and the video's latest pointer
 -- when it still names the session, for `ttl` ms more; drops the session from the
--- lease-deadline `index`, since an ended session has no lease to take over.
+-- shard's lease-deadline `index`, since an ended session has no lease to take over.
 local function expire_ended(hash, stream, log, latest, index, id, ttl)
   redis.call('PEXPIRE', hash, ttl)
   redis.call('PEXPIRE', stream, ttl)

@@ -1,8 +1,8 @@
--- list.lua: a page of sessions, newest first.
--- KEYS[1] the session index: a sorted set of session ids scored with their creation
---         time in ms (not hash-tagged, like the lease index; the session hashes are
---         derived from the ids, in their videos' slots).
--- ARGV[1] the key prefix, ARGV[2] the status wanted ("" for any),
+-- list.lua: a page of one shard's sessions, newest first.
+-- KEYS[1] the shard's session index: a sorted set of session ids scored with their
+--         creation time in ms (the session hashes are derived from the ids, in the
+--         same slot).
+-- ARGV[1] the shard's key start "<prefix>:{<shard>}:", ARGV[2] the status wanted ("" for any),
 -- ARGV[3] the cursor's creation time ("+inf" for the first page), ARGV[4] the cursor's
 --         id ("" for none), ARGV[5] the most sessions to return (at least 1),
 -- ARGV[6] the most index entries to look at.
@@ -10,7 +10,7 @@
 -- cursor is the last entry looked at when the page is full or the look-up budget is
 -- spent, "" when the index holds nothing older. Index entries whose session has
 -- expired are removed on the way.
-local prefix, want, max, after = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local shard, want, max, after = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local limit, budget = tonumber(ARGV[5]), tonumber(ARGV[6])
 local from = tonumber(max)
 local reply = {'', ''}
@@ -24,7 +24,7 @@ while true do
     offset = offset + 1
     if not (after ~= '' and tonumber(score) == from and id >= after) then
       looked = looked + 1
-      local fields = redis.call('HGETALL', prefix .. ':{' .. string.sub(id, 1, 24) .. '}:s:' .. id)
+      local fields = redis.call('HGETALL', shard .. string.sub(id, 1, 24) .. ':s:' .. id)
       if #fields == 0 then
         redis.call('ZREM', KEYS[1], id)
         offset = offset - 1

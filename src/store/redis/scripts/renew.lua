@@ -1,7 +1,5 @@
 -- renew.lua: extends a lease that is still ours.
--- KEYS[1] the video's lock, KEYS[2] the lease-deadline index (not hash-tagged: in
--- Redis Cluster it lives in another slot, so for cluster mode its upkeep will have to
--- leave this script).
+-- KEYS[1] the video's lock, KEYS[2] the lease-deadline index (the video's shard's).
 -- ARGV[1] the lease, "<token>:<session id>"; ARGV[2] TTL in ms; ARGV[3] the session id.
 -- Returns 1 when the lock held exactly ARGV[1] and now expires in ARGV[2] ms, with the
 -- session's deadline in the index moved to match, else 0 (and changes nothing).

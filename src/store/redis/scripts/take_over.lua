@@ -2,9 +2,7 @@
 -- owner, or ends it as failed once too many owners have lost it.
 -- KEYS[1] the video's lock, KEYS[2] its fence, KEYS[3] its latest pointer,
 -- KEYS[4] the session's hash, KEYS[5] its event stream, KEYS[6] its channel,
--- KEYS[7] its run log, KEYS[8] the lease-deadline index (not hash-tagged: in Redis
--- Cluster it lives in another slot, so for cluster mode its upkeep will have to leave
--- this script).
+-- KEYS[7] its run log, KEYS[8] the lease-deadline index (the video's shard's).
 -- ARGV[1] session id, ARGV[2] new owner, ARGV[3] lease TTL in ms, ARGV[4] most
 -- takeovers allowed, ARGV[5] tail of the processing_error event that ends a session
 -- given up on, ARGV[6] its error code, ARGV[7] its error message, ARGV[8] retained

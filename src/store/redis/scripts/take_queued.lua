@@ -1,8 +1,6 @@
 -- take_queued.lua: gives a session waiting in the queue to an instance with a free slot.
 -- KEYS[1] the video's lock, KEYS[2] its fence, KEYS[3] the session's hash, KEYS[4] the
--- queue, KEYS[5] the lease-deadline index (neither of the last two is hash-tagged: in
--- Redis Cluster they live in other slots, so for cluster mode their upkeep will have
--- to leave this script).
+-- queue, KEYS[5] the lease-deadline index (both the video's shard's).
 -- ARGV[1] session id, ARGV[2] new owner, ARGV[3] lease TTL in ms.
 -- Returns {"taken", token, HGETALL} when the session was still queued, {"gone"} when
 -- another instance took it first, or {"stale"} when it is no longer queued (it started

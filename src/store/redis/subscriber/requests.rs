@@ -3,10 +3,10 @@
 
 use std::collections::HashSet;
 
-use redis::aio::PubSubSink;
 use redis::{ErrorKind, RedisError};
 use tokio::time::timeout;
 
+use super::link::Link;
 use super::{BATCH, Command, Done, REQUEST_TIMEOUT, Subscriber};
 use crate::session::SessionId;
 use crate::store::StoreError;
@@ -14,17 +14,13 @@ use crate::store::StoreError;
 impl Subscriber {
     /// Applies `first` and any subscribe requests queued right behind it (one
     /// SUBSCRIBE for all of them); `Err` when the connection is lost.
-    pub(super) async fn apply(
-        &mut self,
-        sink: &mut PubSubSink,
-        first: Command,
-    ) -> Result<(), Trouble> {
+    pub(super) async fn apply(&mut self, link: &mut Link, first: Command) -> Result<(), Trouble> {
         let mut next = Some(first);
         while let Some(command) = next.take() {
             let (id, done) = match command {
                 Command::Unsubscribe(id) => {
                     if self.active.remove(&id) {
-                        let unsubscribed = timed(sink.unsubscribe(self.keys.channel(&id))).await;
+                        let unsubscribed = timed(link.unsubscribe(self.keys.channel(&id))).await;
                         if let Err(Trouble::Lost(cause)) = unsubscribed {
                             return Err(Trouble::Lost(cause));
                         }
@@ -44,7 +40,7 @@ impl Subscriber {
                     Err(_) => break,
                 }
             }
-            self.subscribe(sink, batch).await?;
+            self.subscribe(link, batch).await?;
         }
         Ok(())
     }
@@ -53,7 +49,7 @@ impl Subscriber {
     /// request; on a lost connection the requests wait for the next one instead.
     async fn subscribe(
         &mut self,
-        sink: &mut PubSubSink,
+        link: &mut Link,
         batch: Vec<(SessionId, Done)>,
     ) -> Result<(), Trouble> {
         let fresh: HashSet<SessionId> = batch
@@ -64,7 +60,7 @@ impl Subscriber {
         let channels: Vec<String> = fresh.iter().map(|id| self.keys.channel(id)).collect();
         let outcome = match channels.is_empty() {
             true => Ok(()),
-            false => timed(sink.subscribe(&channels)).await,
+            false => timed(link.subscribe(&channels)).await,
         };
         match outcome {
             Ok(()) => batch

@@ -16,6 +16,7 @@ mod outputs;
 mod paths;
 mod processors;
 mod proxy;
+mod redis_cluster;
 mod redis_server;
 mod resume;
 mod sio_client;

@@ -2,7 +2,8 @@
 //!
 //! Each check is written once, as an async fn taking a [`Make`] that builds a fresh
 //! backend, and [`conformance!`] turns it into one `#[tokio::test]` per backend:
-//! `store_conformance::memory::<check>` and `store_conformance::redis::<check>`.
+//! `store_conformance::memory::<check>`, `store_conformance::redis::<check>` and
+//! `store_conformance::redis_cluster::<check>` (a 3-master Redis Cluster).
 
 mod events;
 mod handover;
@@ -27,6 +28,7 @@ use reprise::store::{
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
+use crate::redis_cluster::TestRedisCluster;
 use crate::redis_server::TestRedis;
 
 /// The longest any one check may take before it counts as hung.
@@ -40,6 +42,7 @@ pub struct Backend {
     pub feed: Arc<dyn Feed>,
     pub inbox: mpsc::UnboundedReceiver<FeedMessage>,
     _redis: Option<TestRedis>,
+    _cluster: Option<TestRedisCluster>,
 }
 
 /// Builds a fresh, empty backend with the given retention.
@@ -61,6 +64,7 @@ fn memory(retention: Retention) -> BoxFuture<'static, Backend> {
             feed: store,
             inbox,
             _redis: None,
+            _cluster: None,
         }
     })
 }
@@ -68,20 +72,39 @@ fn memory(retention: Retention) -> BoxFuture<'static, Backend> {
 fn redis(retention: Retention) -> BoxFuture<'static, Backend> {
     Box::pin(async move {
         let redis = TestRedis::get();
-        let (tx, inbox) = mpsc::unbounded_channel();
-        let store = RedisStore::connect(&redis.url, &redis.prefix, retention)
-            .await
-            .unwrap_or_else(|e| panic!("RedisStore::connect({}): {e}", redis.url));
-        let target = Target::parse(&redis.url, false).expect("a Redis URL");
-        let feed = RedisFeed::start(&target, &redis.prefix, tx)
-            .unwrap_or_else(|e| panic!("RedisFeed::start({}): {e}", redis.url));
-        Backend {
-            store: Arc::new(store),
-            feed: Arc::new(feed),
-            inbox,
-            _redis: Some(redis),
-        }
+        let mut backend = on_redis(&redis.url, &redis.prefix, retention).await;
+        backend._redis = Some(redis);
+        backend
     })
+}
+
+fn redis_cluster(retention: Retention) -> BoxFuture<'static, Backend> {
+    Box::pin(async move {
+        let cluster = tokio::task::spawn_blocking(TestRedisCluster::get)
+            .await
+            .expect("the cluster starts");
+        let mut backend = on_redis(&cluster.url, &cluster.prefix, retention).await;
+        backend._cluster = Some(cluster);
+        backend
+    })
+}
+
+/// The Redis store and feed at `url` (a server, or a cluster by `redis+cluster://`).
+async fn on_redis(url: &str, prefix: &str, retention: Retention) -> Backend {
+    let (tx, inbox) = mpsc::unbounded_channel();
+    let store = RedisStore::connect(url, prefix, retention)
+        .await
+        .unwrap_or_else(|e| panic!("RedisStore::connect({url}): {e}"));
+    let target = Target::parse(url, false).expect("a Redis URL");
+    let feed = RedisFeed::start(&target, prefix, tx)
+        .unwrap_or_else(|e| panic!("RedisFeed::start({url}): {e}"));
+    Backend {
+        store: Arc::new(store),
+        feed: Arc::new(feed),
+        inbox,
+        _redis: None,
+        _cluster: None,
+    }
 }
 
 /// Runs a check, failing it if it does not finish within [`CHECK_WITHIN`].
@@ -216,6 +239,15 @@ macro_rules! conformance {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $check() {
                     super::bounded(super::$module::$check(super::redis)).await;
+                }
+            )*
+        }
+
+        mod redis_cluster {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $check() {
+                    super::bounded(super::$module::$check(super::redis_cluster)).await;
                 }
             )*
         }

@@ -8,10 +8,10 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::FutureExt;
-use redis::aio::MultiplexedConnection;
 
 use super::instance::{Instance, Log};
 use crate::helpers::Media;
+use crate::redis_cluster::{AnyConnection, TestRedisCluster};
 use crate::redis_server::TestRedis;
 
 /// The longest a fault test may take before it fails.
@@ -55,6 +55,7 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     logs: Mutex<Vec<(String, Log)>>,
     _redis: Option<TestRedis>,
+    _redis_cluster: Option<TestRedisCluster>,
 }
 
 impl Cluster {
@@ -63,6 +64,14 @@ impl Cluster {
         let redis = TestRedis::get();
         let mut cluster = Self::on(redis.url.clone(), redis.prefix.clone(), videos);
         cluster._redis = Some(redis);
+        cluster
+    }
+
+    /// A cluster on a 3-master Redis Cluster (see [`TestRedisCluster`]).
+    pub fn on_test_redis_cluster(videos: &[&str]) -> Self {
+        let redis = TestRedisCluster::get();
+        let mut cluster = Self::on(redis.url.clone(), redis.prefix.clone(), videos);
+        cluster._redis_cluster = Some(redis);
         cluster
     }
 
@@ -75,6 +84,7 @@ impl Cluster {
             dir: tempfile::tempdir().unwrap(),
             logs: Mutex::new(Vec::new()),
             _redis: None,
+            _redis_cluster: None,
         }
     }
 
@@ -120,13 +130,10 @@ impl Cluster {
         self.media.path()
     }
 
-    /// A fresh connection to the cluster's Redis, for inspecting what was stored.
-    pub async fn conn(&self) -> MultiplexedConnection {
-        redis::Client::open(self.redis_url.as_str())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .expect("the test connects to Redis")
+    /// A fresh connection to the cluster's Redis (or Redis Cluster), for inspecting
+    /// what was stored.
+    pub async fn conn(&self) -> AnyConnection {
+        AnyConnection::open(&self.redis_url).await
     }
 
     /// `host:port` of the cluster's Redis, for a proxy to forward to.

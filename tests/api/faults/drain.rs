@@ -15,7 +15,15 @@ const HANDOVER_WITHIN_MS: u64 = 1_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_hands_runs_over_at_once_and_exits_zero() {
-    let cluster = Cluster::on_test_redis(&["v1.mp4", "v2.mp4"]);
+    drain(Cluster::on_test_redis(&["v1.mp4", "v2.mp4"])).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_redis_cluster_sigterm_hands_runs_over_at_once() {
+    drain(Cluster::on_test_redis_cluster(&["v1.mp4", "v2.mp4"])).await;
+}
+
+async fn drain(cluster: Cluster) {
     cluster
         .bounded(async {
             let mut settings = Settings::new(100, 50);

@@ -8,7 +8,15 @@ use super::watcher::Watcher;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_owners_run_is_taken_over_and_continues_from_its_checkpoint() {
-    let cluster = Cluster::on_test_redis(&["v.mp4"]);
+    killed_owner(Cluster::on_test_redis(&["v.mp4"])).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_redis_cluster_a_killed_owners_run_is_taken_over() {
+    killed_owner(Cluster::on_test_redis_cluster(&["v.mp4"])).await;
+}
+
+async fn killed_owner(cluster: Cluster) {
     cluster
         .bounded(async {
             let settings = Settings::new(40, 100);

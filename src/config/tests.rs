@@ -131,3 +131,17 @@ fn slow_client_policy_and_queue_length_come_from_the_environment() {
             .is_err()
     );
 }
+
+#[test]
+fn the_redis_cluster_switch_takes_the_usual_words_and_refuses_others() {
+    for (value, expected) in [("1", true), ("true", true), ("on", true), ("0", false)] {
+        let config = Config::default()
+            .with_env(env(&[("REPRISE_REDIS_CLUSTER", value)]))
+            .unwrap();
+        assert_eq!(config.redis_cluster, expected, "{value}");
+    }
+    let err = Config::default()
+        .with_env(env(&[("REPRISE_REDIS_CLUSTER", "maybe")]))
+        .unwrap_err();
+    assert!(err.to_string().contains("REPRISE_REDIS_CLUSTER"), "{err}");
+}

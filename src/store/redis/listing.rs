@@ -93,3 +93,80 @@ fn cursor(created_ms: &str, id: &str) -> Result<ListCursor, StoreError> {
     let id = SessionId::parse(id).ok_or_else(|| corrupt(format_args!("session id {id:?}")))?;
     Ok(ListCursor { created_ms, id })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{Status, VideoTag};
+
+    fn at(created_ms: u64, path: &str) -> (ListCursor, Snapshot) {
+        let id = SessionId::generate(&VideoTag::of(path));
+        let snapshot = Snapshot {
+            session_id: id.clone(),
+            video_path: path.to_owned(),
+            status: Status::Processing,
+            progress: 0.0,
+            seq: 1,
+            updated_ms: created_ms,
+            result: None,
+            error: None,
+            checkpoint: None,
+        };
+        (ListCursor { created_ms, id }, snapshot)
+    }
+
+    fn paths(page: &SessionPage) -> Vec<&str> {
+        page.sessions
+            .iter()
+            .map(|s| s.video_path.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn shard_pages_merge_newest_first_and_a_full_page_has_a_cursor() {
+        let pages = vec![
+            ShardPage {
+                sessions: vec![at(50, "50"), at(20, "20")],
+                stop: None,
+            },
+            ShardPage {
+                sessions: vec![at(40, "40"), at(10, "10")],
+                stop: None,
+            },
+        ];
+        let page = merge(pages, 3);
+        assert_eq!(paths(&page), ["50", "40", "20"]);
+        assert_eq!(page.next.map(|c| c.created_ms), Some(20));
+    }
+
+    #[test]
+    fn a_shard_that_stopped_early_holds_the_page_at_its_stop() {
+        // The second shard looked at everything down to 30 and found nothing, so
+        // sessions older than 30 elsewhere wait for the next page.
+        let stop = at(30, "stop").0;
+        let pages = vec![
+            ShardPage {
+                sessions: vec![at(50, "50"), at(20, "20"), at(10, "10")],
+                stop: None,
+            },
+            ShardPage {
+                sessions: Vec::new(),
+                stop: Some(stop.clone()),
+            },
+        ];
+        let page = merge(pages, 5);
+        assert_eq!(paths(&page), ["50"]);
+        assert_eq!(page.next, Some(stop));
+    }
+
+    #[test]
+    fn exhausted_shards_end_the_listing() {
+        let pages = vec![ShardPage {
+            sessions: vec![at(5, "5")],
+            stop: None,
+        }];
+        let page = merge(pages, 2);
+        assert_eq!(paths(&page), ["5"]);
+        assert_eq!(page.next, None);
+    }
+}

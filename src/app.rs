@@ -136,6 +136,7 @@ impl App {
                 max_body: config.max_payload_bytes,
                 keep_alive: Duration::from_millis(config.sse_keep_alive_ms.max(1)),
                 queue_len,
+                draining: stop.clone(),
             },
         };
         let routes = transport::http::routes(&state).with_state(state);

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::fanout::Hub;
 use crate::media::MediaRoot;
 use crate::metrics::Metrics;
@@ -40,4 +42,8 @@ pub struct HttpSettings {
     pub keep_alive: Duration,
     /// How many events an event stream's client may fall behind before it is re-synced.
     pub queue_len: usize,
+    /// Cancelled when the instance starts to drain: open event streams end then, so
+    /// their clients reconnect (with `Last-Event-ID`) to another instance at once
+    /// instead of holding the drain for its whole grace period.
+    pub draining: CancellationToken,
 }

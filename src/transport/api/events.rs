@@ -2,7 +2,8 @@
 //!
 //! The stream opens with `resume_session` (the snapshot as of `Last-Event-ID` or
 //! `?last_seq=`, which work like `last_seq`), then every later event once, in order, each with `id:` its
-//! `seq`, and ends after the terminal event. The client is a hub watcher like any
+//! `seq`, and ends after the terminal event, or when the instance starts to drain (the
+//! client resumes elsewhere). The client is a hub watcher like any
 //! socket: a bounded queue (the lean transport's), encoded once per event for every
 //! SSE client. A client whose queue overflows loses its queued progress to a fresh gap
 //! snapshot, or its stream ends (the slow-client policy), and its `EventSource`
@@ -65,11 +66,9 @@ pub async fn stream(
         }
         None => (None, None),
     };
-    let events = stream::once(async move { Ok::<_, std::io::Error>(first) }).chain(live_events(
-        live,
-        leaving,
-        state.http.keep_alive,
-    ));
+    let events = stream::once(async move { Ok::<_, std::io::Error>(first) })
+        .chain(live_events(live, leaving, state.http.keep_alive))
+        .take_until(state.http.draining.clone().cancelled_owned());
     let headers = [
         (header::CONTENT_TYPE, "text/event-stream"),
         (header::CACHE_CONTROL, "no-cache"),

@@ -1,8 +1,11 @@
 //! SIGTERM drains: the instance hands its runs over (another instance continues at
-//! once, not after the lease TTL), closes its sockets, and exits 0 within the grace
-//! period; its watchers rejoin elsewhere and miss nothing.
+//! once, not after the lease TTL), closes its sockets and ends its event streams, and
+//! exits 0 well within the grace period; its watchers rejoin elsewhere and miss
+//! nothing.
 
 use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
 
 use super::cluster::{Cluster, Settings, now_ms};
 use super::history::History;
@@ -12,6 +15,8 @@ use super::watcher::Watcher;
 const GRACE_MS: u64 = 4_000;
 /// How soon after SIGTERM the other instance must have written under its own token.
 const HANDOVER_WITHIN_MS: u64 = 1_000;
+/// How soon after SIGTERM the instance must have exited, an event stream open or not.
+const EXIT_WITHIN: Duration = Duration::from_millis(2_000);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_hands_runs_over_at_once_and_exits_zero() {
@@ -43,6 +48,18 @@ async fn drain(cluster: Cluster) {
             for watcher in &mut watchers {
                 watcher.until_seq(10).await;
             }
+            let events = format!(
+                "http://127.0.0.1:{}/api/v1/sessions/{}/events",
+                a.port, watchers[0].session_id
+            );
+            let stream = reqwest::get(events).await.expect("an event stream opens");
+            assert_eq!(stream.status(), 200);
+            let reading = tokio::spawn(async move {
+                let mut body = stream.bytes_stream();
+                while let Some(chunk) = body.next().await {
+                    chunk.expect("the event stream ends cleanly, not cut");
+                }
+            });
 
             let term_ms = now_ms();
             let term = Instant::now();
@@ -51,7 +68,13 @@ async fn drain(cluster: Cluster) {
             let status =
                 status.unwrap_or_else(|| panic!("a still runs {GRACE_MS} ms after SIGTERM"));
             assert!(status.success(), "a exits 0 after draining: {status:?}");
-            eprintln!("a exited {:?} after SIGTERM", term.elapsed());
+            let exited = term.elapsed();
+            eprintln!("a exited {exited:?} after SIGTERM");
+            assert!(
+                exited < EXIT_WITHIN,
+                "an open event stream held the drain for {exited:?} (grace {GRACE_MS} ms)"
+            );
+            reading.await.expect("the event stream's reader");
 
             for watcher in &mut watchers {
                 watcher.follow_to_end(&[b.port]).await;

@@ -4,16 +4,16 @@
 //! that no video had two owners at once and that no watcher missed or repeated an
 //! event.
 
-mod cluster;
+pub(crate) mod cluster;
 mod cut_off;
 mod drain;
 mod give_up;
-mod history;
+pub(crate) mod history;
 mod instance;
-mod invariants;
+pub(crate) mod invariants;
 mod kill_owner;
 mod redis_proc;
 mod redis_restart;
 mod stop_owner;
 mod transcode_takeover;
-mod watcher;
+pub(crate) mod watcher;

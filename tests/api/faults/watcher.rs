@@ -23,7 +23,7 @@ pub enum Outcome {
 pub struct Watcher {
     pub name: String,
     pub session_id: String,
-    client: SioClient,
+    pub client: SioClient,
     /// Every event with a `seq`, in arrival order, across reconnections.
     pub events: Vec<Received>,
     /// Replies without a place in the sequence (`resume_session`, refusals).

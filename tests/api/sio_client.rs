@@ -30,7 +30,8 @@ impl SioClient {
     }
 
     /// As [`SioClient::connect`], with `auth` as the namespace connect payload and
-    /// extra request headers; a refused upgrade or a `connect_error` is the error.
+    /// extra request headers; a refused upgrade, a `connect_error`, or a connection
+    /// that closes (or stays silent for 10 s) before the connect reply is the error.
     pub async fn connect_with(
         port: u16,
         auth: Option<Value>,
@@ -73,9 +74,14 @@ impl SioClient {
             let _ = closed_tx.send(true);
         });
         let connect = auth.map_or_else(|| "40".to_owned(), |auth| format!("40{auth}"));
-        out.send(Message::text(connect)).unwrap();
+        let closed_early = || "no connect reply: the connection closed or stayed silent".to_owned();
+        out.send(Message::text(connect))
+            .map_err(|_| closed_early())?;
         let mut client = Self { out, inbox, closed };
-        let connected = client.next().await;
+        let connected = client
+            .next_within(Duration::from_secs(10))
+            .await
+            .ok_or_else(closed_early)?;
         match connected.name.as_str() {
             "connect" => Ok(client),
             "connect_error" => Err(format!("connect_error: {}", connected.data["message"])),

@@ -24,3 +24,4 @@ mod slots;
 mod slow_clients;
 mod stock_clients;
 mod store_conformance;
+mod topology;

@@ -2,7 +2,8 @@
 //! `scripts/cluster` runs: Redis, three `reprise` instances, and nginx balancing
 //! them round robin without stickiness. Clients connect to nginx only. Each scenario
 //! is a function of a running topology, with the instance settings it needs, so the
-//! same scenario runs on the topology's own Redis or on any Redis named by URL.
+//! same scenario runs on the topology's own Redis or on any Redis named by URL: every
+//! scenario but placement and listing also runs on a 3-master Redis Cluster.
 
 mod cluster_dir;
 pub(crate) mod dedup;
@@ -10,6 +11,7 @@ mod follow;
 pub(crate) mod harness;
 pub(crate) mod kill;
 mod listing;
+mod on_redis_cluster;
 mod placement;
 pub(crate) mod rejoin;
 pub(crate) mod rolling;

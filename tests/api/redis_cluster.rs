@@ -3,11 +3,10 @@
 //! `REPRISE_TEST_REDIS_CLUSTER_URL`; either way with a key prefix of its own per use.
 
 use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::redis_server::{RedisServer, free_port};
+use crate::redis_server::{RedisServer, free_port, unique_prefix};
 
 /// Names the cluster to use instead of starting one (`redis+cluster://h:p,h:p`).
 pub const URL_VARIABLE: &str = "REPRISE_TEST_REDIS_CLUSTER_URL";
@@ -101,13 +100,7 @@ pub struct TestRedisCluster {
 impl TestRedisCluster {
     /// The run's shared cluster if the variable names one, else a fresh cluster.
     pub fn get() -> Self {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let prefix = format!(
-            "c{}_{}_{:08x}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            rand::random::<u32>()
-        );
+        let prefix = unique_prefix("c");
         match std::env::var(URL_VARIABLE) {
             Ok(url) if !url.is_empty() => Self {
                 url,

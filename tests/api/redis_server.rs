@@ -139,13 +139,7 @@ pub struct TestRedis {
 impl TestRedis {
     /// The run's shared Redis if `REPRISE_TEST_REDIS_URL` names one, else a fresh server.
     pub fn get() -> Self {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let prefix = format!(
-            "t{}_{}_{:08x}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            rand::random::<u32>()
-        );
+        let prefix = unique_prefix("t");
         match std::env::var(URL_VARIABLE) {
             Ok(url) if !url.is_empty() => Self {
                 url,
@@ -162,6 +156,17 @@ impl TestRedis {
             }
         }
     }
+}
+
+/// A key prefix no other use in any run shares: `<kind><pid>_<count>_<random>`.
+pub fn unique_prefix(kind: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{kind}{}_{}_{:08x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>()
+    )
 }
 
 /// A loopback port that was free a moment ago.

@@ -5,6 +5,7 @@
 //! event.
 
 pub(crate) mod cluster;
+mod cluster_node_restart;
 mod cut_off;
 mod drain;
 mod give_up;

@@ -6,7 +6,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::redis_server::{RedisServer, free_port, unique_prefix};
+use crate::redis_server::{RedisServer, free_port, query, unique_prefix};
 
 /// Names the cluster to use instead of starting one (`redis+cluster://h:p,h:p`).
 pub const URL_VARIABLE: &str = "REPRISE_TEST_REDIS_CLUSTER_URL";
@@ -23,68 +23,84 @@ impl RedisCluster {
     pub fn start() -> Self {
         let nodes: Vec<RedisServer> = (0..MASTERS)
             .map(|_| {
-                let bus = free_port().to_string();
-                RedisServer::start_with(&[
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-config-file",
-                    "nodes.conf",
-                    "--cluster-port",
-                    &bus,
-                    "--cluster-node-timeout",
-                    "2000",
-                ])
+                let args = node_args();
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                RedisServer::start_with(&args)
             })
             .collect();
-        let addresses: Vec<String> = nodes
-            .iter()
-            .map(|node| format!("127.0.0.1:{}", node.port()))
-            .collect();
-        let created = Command::new("redis-cli")
-            .args(["--cluster", "create"])
-            .args(&addresses)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
-            .output()
-            .expect("redis-cli runs (it comes with redis-server's package, redis-tools)");
-        assert!(
-            created.status.success(),
-            "redis-cli --cluster create failed: {}{}",
-            String::from_utf8_lossy(&created.stdout),
-            String::from_utf8_lossy(&created.stderr)
-        );
-        let cluster = Self { nodes };
-        cluster.await_ok();
-        cluster
+        let ports: Vec<u16> = nodes.iter().map(RedisServer::port).collect();
+        create(&ports);
+        Self { nodes }
     }
 
     /// `redis+cluster://` with every node as a seed.
     pub fn url(&self) -> String {
-        let seeds: Vec<String> = self
-            .nodes
-            .iter()
-            .map(|node| format!("127.0.0.1:{}", node.port()))
-            .collect();
-        format!("redis+cluster://{}", seeds.join(","))
+        let ports: Vec<u16> = self.nodes.iter().map(RedisServer::port).collect();
+        url(&ports)
     }
 
     pub fn nodes(&self) -> &[RedisServer] {
         &self.nodes
     }
+}
 
-    fn await_ok(&self) {
-        let deadline = Instant::now() + READY_WITHIN;
-        for node in &self.nodes {
-            loop {
-                let info = node.query("CLUSTER INFO").unwrap_or_default();
-                if info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3") {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "the cluster was not ok within {READY_WITHIN:?}: {info}"
-                );
-                thread::sleep(Duration::from_millis(50));
+/// The arguments that make a `redis-server` a cluster node, its bus on a free port.
+pub fn node_args() -> Vec<String> {
+    let bus = free_port().to_string();
+    [
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+        "--cluster-port",
+        &bus,
+        "--cluster-node-timeout",
+        "2000",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// `redis+cluster://` with the nodes on these loopback ports as seeds.
+pub fn url(ports: &[u16]) -> String {
+    let seeds: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    format!("redis+cluster://{}", seeds.join(","))
+}
+
+/// Joins the nodes on these loopback ports into one cluster of masters, the slots
+/// shared evenly, and waits until every node says it is ok.
+pub fn create(ports: &[u16]) {
+    let addresses: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let created = Command::new("redis-cli")
+        .args(["--cluster", "create"])
+        .args(&addresses)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .output()
+        .expect("redis-cli runs (it comes with redis-server's package, redis-tools)");
+    assert!(
+        created.status.success(),
+        "redis-cli --cluster create failed: {}{}",
+        String::from_utf8_lossy(&created.stdout),
+        String::from_utf8_lossy(&created.stderr)
+    );
+    await_ok(ports);
+}
+
+/// Waits until every node on these ports says the cluster is ok and knows them all.
+pub fn await_ok(ports: &[u16]) {
+    let deadline = Instant::now() + READY_WITHIN;
+    let known = format!("cluster_known_nodes:{}", ports.len());
+    for &port in ports {
+        loop {
+            let info = query(port, "CLUSTER INFO").unwrap_or_default();
+            if info.contains("cluster_state:ok") && info.contains(&known) {
+                break;
             }
+            assert!(
+                Instant::now() < deadline,
+                "the cluster was not ok within {READY_WITHIN:?}: {info}"
+            );
+            thread::sleep(Duration::from_millis(50));
         }
     }
 }

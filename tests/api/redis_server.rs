@@ -179,7 +179,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-fn query(port: u16, command: &str) -> io::Result<String> {
+/// Sends one inline command to the server on `port`; see [`RedisServer::query`].
+pub fn query(port: u16, command: &str) -> io::Result<String> {
     let timeout = Duration::from_secs(2);
     let mut stream = TcpStream::connect_timeout(&(Ipv4Addr::LOCALHOST, port).into(), timeout)?;
     stream.set_read_timeout(Some(timeout))?;

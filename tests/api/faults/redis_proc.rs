@@ -12,10 +12,17 @@ pub struct RedisProcess {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// Further arguments, on every start (e.g. to make it a cluster node).
+    extra: Vec<String>,
 }
 
 impl RedisProcess {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Like [`RedisProcess::start`], with `extra` appended to the command line.
+    pub fn start_with(extra: &[&str]) -> Self {
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
@@ -25,9 +32,14 @@ impl RedisProcess {
             port,
             dir: tempfile::tempdir().unwrap(),
             child: None,
+            extra: extra.iter().map(|arg| arg.to_string()).collect(),
         };
         redis.restart();
         redis
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     pub fn url(&self) -> String {
@@ -61,6 +73,7 @@ impl RedisProcess {
             .arg(self.dir.path())
             .arg("--logfile")
             .arg(self.dir.path().join("redis.log"))
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

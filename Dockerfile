@@ -1,5 +1,5 @@
 # Reprise: one image, run as many instances as you like behind a load balancer
-# (docker-compose.yml runs three behind nginx; README-deploy.md explains the topology).
+# (docker-compose.yml runs three behind nginx; README.md, "Deploying", explains the topology).
 #
 #   docker build -t reprise .
 #   docker run --rm -p 8080:8080 -v "$PWD/media:/media:ro" reprise
@@ -52,7 +52,7 @@ WORKDIR /app
 COPY config/default.toml /app/config/default.toml
 COPY --from=build /out/reprise /usr/local/bin/reprise
 
-# Environment wins over config/default.toml (see /work/shared/PROTOCOL.md's table).
+# Environment wins over config/default.toml (README.md, "Configuration").
 ENV REPRISE_LISTEN=0.0.0.0:8080 \
     REPRISE_MEDIA_ROOT=/media \
     REPRISE_OUTPUT_ROOT=/outputs

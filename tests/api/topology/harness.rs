@@ -163,6 +163,16 @@ impl Topology {
         History::read(&self.store, session_id).await
     }
 
+    /// A section of the shared Redis's `INFO`.
+    pub async fn redis_info(&self, section: &str) -> String {
+        let mut conn = self.store.conn().await;
+        redis::cmd("INFO")
+            .arg(section)
+            .query_async(&mut conn)
+            .await
+            .expect("INFO of the topology's Redis")
+    }
+
     /// The instance (1 to 3) whose run of the session has started and not ended.
     pub async fn owner(&self, session_id: &str) -> usize {
         let history = self.history(session_id).await;

@@ -142,4 +142,9 @@ fn handed_over_at_once(topology: &Topology, history: &History) {
 async fn a_rolling_restart_of_every_instance_under_live_watchers_loses_nothing() {
     let topology = Topology::up(TopologyRedis::Own, settings()).await;
     topology.bounded(scenario(&topology)).await;
+    let persistence = topology.redis_info("persistence").await;
+    assert!(
+        persistence.contains("aof_enabled:1"),
+        "scripts/cluster runs its Redis with AOF on: {persistence}"
+    );
 }

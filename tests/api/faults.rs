@@ -13,6 +13,7 @@ pub(crate) mod history;
 mod instance;
 pub(crate) mod invariants;
 mod kill_owner;
+mod pairs;
 mod redis_proc;
 mod redis_restart;
 mod stop_owner;

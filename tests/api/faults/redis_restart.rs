@@ -7,11 +7,9 @@ use std::time::Duration;
 use tokio::task::block_in_place;
 
 use super::cluster::{Cluster, Settings};
-use super::history::History;
 use super::instance::Instance;
-use super::invariants;
+use super::pairs::{follow_and_check, watched_from_both};
 use super::redis_proc::RedisProcess;
-use super::watcher::Watcher;
 
 const OUTAGE: Duration = Duration::from_millis(500);
 
@@ -35,13 +33,7 @@ async fn runs_and_watchers_ride_out_a_redis_restart() {
             let mut watchers = Vec::new();
             for (video, owner) in videos.iter().zip(owners) {
                 let other = if owner.id == "a" { &b } else { &a };
-                let started =
-                    Watcher::start(&format!("{video}@{}", owner.id), owner.port, video).await;
-                let id = started.session_id.clone();
-                let joined =
-                    Watcher::join(&format!("{video}@{}", other.id), other.port, &id, 1).await;
-                watchers.push((started, owner.port));
-                watchers.push((joined, other.port));
+                watchers.extend(watched_from_both(video, owner, other).await);
             }
             for (watcher, _) in &mut watchers {
                 watcher.until_seq(5).await;
@@ -65,14 +57,7 @@ async fn runs_and_watchers_ride_out_a_redis_restart() {
                 );
             }
 
-            for (watcher, port) in &mut watchers {
-                watcher.follow_to_end(&[*port]).await;
-                watcher.assert_complete();
-            }
-            for (watcher, _) in watchers.iter().step_by(2) {
-                let history = History::read(&cluster, &watcher.session_id).await;
-                invariants::check(&history, settings.steps);
-            }
+            follow_and_check(&cluster, &mut watchers, settings.steps).await;
         })
         .await;
 }

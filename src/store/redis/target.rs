@@ -21,16 +21,13 @@ impl Target {
     /// `cluster` is set (its comma-separated hosts being the seeds).
     pub fn parse(url: &str, cluster: bool) -> Result<Self, StoreError> {
         let invalid = |why: &str| StoreError::Unavailable(format!("redis URL {url:?}: {why}"));
-        let (rest, cluster) = match url.strip_prefix(CLUSTER_SCHEME) {
-            Some(rest) => (rest, true),
+        let rest = match url.strip_prefix(CLUSTER_SCHEME) {
+            Some(rest) => rest,
             None if !cluster => return Ok(Self::Single(url.to_owned())),
-            None => (
-                url.strip_prefix("redis://")
-                    .ok_or_else(|| invalid("a cluster needs redis:// or redis+cluster://"))?,
-                true,
-            ),
+            None => url
+                .strip_prefix("redis://")
+                .ok_or_else(|| invalid("a cluster needs redis:// or redis+cluster://"))?,
         };
-        debug_assert!(cluster);
         let (hosts, path) = rest.split_once('/').unwrap_or((rest, ""));
         let (auth, hosts) = match hosts.rsplit_once('@') {
             Some((auth, hosts)) => (format!("{auth}@"), hosts),

@@ -39,7 +39,7 @@ impl Keys {
     /// `<prefix>:{<shard>}:<tag>:`, the start of every key of the video; scripts derive
     /// a session's hash from it as `<base>s:<session id>`.
     pub fn base(&self, tag: &str) -> String {
-        format!("{}{tag}:", self.shard(shard_of(tag)))
+        format!("{}:{{{}}}:{tag}:", self.prefix, shard_of(tag))
     }
 
     /// The video's lease: `"<token>:<session id>"`, expiring with the lease.

@@ -100,7 +100,7 @@ impl Scripts {
             .key(keys.fence(tag))
             .key(keys.latest(tag))
             .key(keys.run_log(id))
-            .key(keys.leases(shard_of(id.tag())))
+            .key(keys.leases(shard_of(tag)))
             .arg(id.as_str())
             .arg(tail)
             .arg(&retention_args(retention)[..]);
